@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { recommendationFor, SCENARIOS, SERVERS, theorySpeedup } from '../lib/registry.ts';
+
+describe('registry', () => {
+  it('keeps the seed scenario table', () => {
+    assert.deepEqual(
+      SCENARIOS.map((s) => [s.name, s.vus, s.delaySeconds]),
+      [
+        ['baseline', 1, 0.5],
+        ['low', 5, 1.0],
+        ['medium', 10, 1.0],
+        ['high', 20, 0.5],
+        ['stress', 50, 0.3],
+      ],
+    );
+  });
+
+  it('gives every server its own port', () => {
+    const ports = Object.values(SERVERS).map((s) => s.port);
+    assert.equal(new Set(ports).size, ports.length);
+  });
+
+  describe('theorySpeedup', () => {
+    it('is N/W when clients outnumber workers, and never below 1', () => {
+      assert.equal(theorySpeedup(50, 1), 50);
+      assert.equal(theorySpeedup(10, 2), 5);
+      assert.equal(theorySpeedup(1, 2), 1);
+    });
+    it('rejects a worker count below 1', () => {
+      assert.throws(() => theorySpeedup(5, 0), RangeError);
+    });
+  });
+
+  it('maps average speedup onto the seed migration matrix', () => {
+    assert.equal(recommendationFor(1.5), 'moderate benefit');
+    assert.equal(recommendationFor(2), 'good candidate');
+    assert.equal(recommendationFor(7), 'strong case');
+    assert.equal(recommendationFor(10), 'migrate');
+  });
+});
