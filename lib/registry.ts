@@ -123,7 +123,12 @@ export const TAGS = {
   model: 'model',
   /** `warmup` for requests that started before the closed loop reached steady state, else `measure`. */
   phase: 'phase',
+  /** k6's request `name` tag: the route, never the full URL, so series stay few. */
+  name: 'name',
 } as const;
+
+/** `name` tag values: the measured IO requests and the CPU sampler's polls (kept apart in every query). */
+export const REQUEST_NAMES = { io: '/io', stats: '/stats', health: '/health' } as const;
 
 export type Phase = 'warmup' | 'measure';
 
