@@ -1,0 +1,156 @@
+// A real InfluxDB 1.x for the dashboard tests: `influxd` on free loopback ports, a temporary
+// data directory and a generated config, database `k6` created, everything removed on stop.
+// When `influxd` is not installed (CI installs Debian's `influxdb` package), `influxdSkipReason`
+// says so and the tests skip with that reason.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INFLUXDB } from '../../lib/registry.ts';
+
+export interface InfluxSeries {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+export interface InfluxStatementResult {
+  statement_id: number;
+  series?: InfluxSeries[];
+  error?: string;
+}
+
+export interface RunningInfluxDB {
+  /** Base URL, e.g. http://127.0.0.1:40123 */
+  readonly url: string;
+  readonly database: string;
+  /** k6's `--out influxdb=` target for this instance. */
+  readonly k6Url: string;
+  query(q: string): Promise<InfluxStatementResult>;
+  /** Writes line protocol (nanosecond timestamps). */
+  write(lines: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Why the InfluxDB tests cannot run here, or undefined when they can. */
+export function influxdSkipReason(): string | undefined {
+  const probe = spawnSync('influxd', ['version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    return 'influxd (InfluxDB 1.x) is not installed: apt-get install influxdb (as .ci/run does)';
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function configToml(dir: string, rpcPort: number, httpPort: number): string {
+  return [
+    // Both spellings: upstream 1.x reads `reporting-disabled`, Debian's build `reporting-enabled`.
+    'reporting-disabled = true',
+    'reporting-enabled = false',
+    `bind-address = "127.0.0.1:${rpcPort}"`,
+    '[meta]',
+    `  dir = "${join(dir, 'meta')}"`,
+    '[data]',
+    `  dir = "${join(dir, 'data')}"`,
+    `  wal-dir = "${join(dir, 'wal')}"`,
+    '  query-log-enabled = false',
+    '[http]',
+    `  bind-address = "127.0.0.1:${httpPort}"`,
+    '  log-enabled = false',
+    '[monitor]',
+    '  store-enabled = false',
+    '',
+  ].join('\n');
+}
+
+async function waitForPing(url: string, child: ChildProcess, log: () => string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`influxd exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${url}/ping`);
+      if (res.status === 204) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`influxd did not answer /ping within ${timeoutMs} ms:\n${log()}`);
+}
+
+export async function startInfluxDB(options: { timeoutMs?: number } = {}): Promise<RunningInfluxDB> {
+  const dir = mkdtempSync(join(tmpdir(), 'io-bench-influx-'));
+  const [rpcPort, httpPort] = [await freePort(), await freePort()];
+  const configPath = join(dir, 'influxdb.conf');
+  writeFileSync(configPath, configToml(dir, rpcPort, httpPort));
+
+  const child = spawn('influxd', ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  const url = `http://127.0.0.1:${httpPort}`;
+  const database = INFLUXDB.database;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForPing(url, child, () => output, options.timeoutMs ?? 20_000);
+    const created = await fetch(`${url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }),
+    });
+    if (!created.ok) throw new Error(`CREATE DATABASE failed: ${created.status} ${await created.text()}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    url,
+    database,
+    k6Url: `${url}/${database}`,
+    async query(q) {
+      const res = await fetch(`${url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
+      const body = (await res.json()) as { results?: InfluxStatementResult[]; error?: string };
+      if (!res.ok || body.error) throw new Error(`InfluxDB ${res.status}: ${body.error ?? ''} for ${q}`);
+      const result = body.results?.[0];
+      if (!result) throw new Error(`InfluxDB returned no result for ${q}`);
+      if (result.error) throw new Error(`InfluxDB: ${result.error} for ${q}`);
+      return result;
+    },
+    async write(lines) {
+      const res = await fetch(`${url}/write?${new URLSearchParams({ db: database, precision: 'ns' })}`, {
+        method: 'POST',
+        body: lines,
+      });
+      if (res.status !== 204) throw new Error(`InfluxDB write: ${res.status} ${await res.text()}`);
+    },
+    stop,
+  };
+}
