@@ -1,0 +1,68 @@
+// The async server on Fastify 5: same routes and handlers as Koa, over the same non-blocking
+// upstream client.
+//
+//   node --import tsx servers/fastify.ts      (FASTIFY_PORT, default 8004; HOST; UPSTREAM_URL)
+
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { clientErrorResponse } from './lib/http.ts';
+import { toErrorResponse } from './lib/http-error.ts';
+import { checkTarget, ROUTE_PATHS, routeMiss } from './lib/params.ts';
+import { createHandlers } from './lib/routes.ts';
+import { BACKLOG, isMain, runServer } from './lib/serve.ts';
+import { RequestCounter, singleProcessStats } from './lib/stats.ts';
+import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
+
+export function buildFastify({ upstream }: { upstream: UpstreamClient }): FastifyInstance {
+  const counter = new RequestCounter();
+  const handlers = createHandlers({
+    server: 'fastify',
+    upstream: { model: 'async', call: (delay) => upstream.call(delay) },
+    workers: 1,
+    stats: singleProcessStats('fastify', 'async', counter),
+  });
+  const app = Fastify({
+    logger: false,
+    // Malformed requests and bad URLs (`/%E0`) get `{error}` like everything else.
+    clientErrorHandler: clientErrorResponse,
+    frameworkErrors: (err, _req, reply) => sendError(reply, err),
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.url !== '/stats') counter.track(reply.raw);
+    checkTarget(req.url);
+  });
+  for (const path of ROUTE_PATHS) {
+    app.get(path, (req) => handlers[path](req.query as Record<string, unknown>));
+  }
+  // Fastify answers an unmatched method with 404; the shared rule gives 405 on a known path.
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, routeMiss(req.method, req.url.split('?')[0] ?? '')),
+  );
+  // Our HttpErrors and Fastify's own (bad querystring, body too large, ...) come out as `{error}`.
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+  return app;
+}
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  const { status, headers, body } = toErrorResponse(err);
+  return reply.code(status).headers(headers).send(body);
+}
+
+if (isMain(import.meta.url)) {
+  await runServer('fastify', (config) => {
+    const upstream = createUpstreamClient({
+      upstreamUrl: config.upstreamUrl,
+      timeoutMs: config.upstreamTimeoutMs,
+    });
+    const app = buildFastify({ upstream });
+    return {
+      server: app.server,
+      model: 'async',
+      listen: (host, port) => app.listen({ host, port, backlog: BACKLOG }),
+      async stop() {
+        await app.close();
+        await upstream.close();
+      },
+    };
+  });
+}

@@ -1,0 +1,61 @@
+// The async server on Koa 3: handlers await the shared non-blocking upstream client, so one
+// process waits on any number of upstream calls at once.
+//
+//   node --import tsx servers/koa.ts      (KOA_PORT, default 8003; HOST; UPSTREAM_URL)
+
+import http from 'node:http';
+import Koa from 'koa';
+import { handleClientErrors } from './lib/http.ts';
+import { toErrorResponse } from './lib/http-error.ts';
+import { checkTarget, isRoutePath, routeMiss } from './lib/params.ts';
+import { createHandlers } from './lib/routes.ts';
+import { closeHttpServer, isMain, runServer } from './lib/serve.ts';
+import { RequestCounter, singleProcessStats } from './lib/stats.ts';
+import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
+
+export function createKoaApp({ upstream }: { upstream: UpstreamClient }): Koa {
+  const counter = new RequestCounter();
+  const handlers = createHandlers({
+    server: 'koa',
+    upstream: { model: 'async', call: (delay) => upstream.call(delay) },
+    workers: 1,
+    stats: singleProcessStats('koa', 'async', counter),
+  });
+  const app = new Koa();
+  // Errors become `{error}` responses below; nothing is logged per request.
+  app.silent = true;
+  // Four fixed routes: a lookup in the shared table is all the routing needed (no koa-router).
+  app.use(async (ctx) => {
+    if (ctx.path !== '/stats') counter.track(ctx.res);
+    try {
+      checkTarget(ctx.url);
+      const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
+      if (!readOnly || !isRoutePath(ctx.path)) throw routeMiss(ctx.method, ctx.path);
+      ctx.body = await handlers[ctx.path](ctx.query);
+    } catch (err) {
+      const { status, headers, body } = toErrorResponse(err);
+      ctx.status = status;
+      ctx.set(headers);
+      ctx.body = body;
+    }
+  });
+  return app;
+}
+
+if (isMain(import.meta.url)) {
+  await runServer('koa', (config) => {
+    const upstream = createUpstreamClient({
+      upstreamUrl: config.upstreamUrl,
+      timeoutMs: config.upstreamTimeoutMs,
+    });
+    const server = handleClientErrors(http.createServer(createKoaApp({ upstream }).callback()));
+    return {
+      server,
+      model: 'async',
+      async stop() {
+        await closeHttpServer(server);
+        await upstream.close();
+      },
+    };
+  });
+}

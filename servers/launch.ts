@@ -1,0 +1,187 @@
+// Starts servers as child processes and tells you where they listen: used by `npm run servers`,
+// the k6 runner and the tests. Each child is `node --import tsx servers/<name>.ts`, the same
+// command docker runs, so what is measured is what is launched.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SERVER_NAMES, UPSTREAM } from '../lib/registry.ts';
+import { type ServiceName, serviceSpec } from './lib/config.ts';
+
+export type { ServiceName };
+/** Upstream first: the app servers are pointed at it. */
+export const SERVICE_NAMES: readonly ServiceName[] = ['upstream', ...SERVER_NAMES];
+
+export interface StartOptions<N extends ServiceName = ServiceName> {
+  /** Bind address (HOST); default: the children's environment, else 127.0.0.1. */
+  readonly host?: string;
+  /** 0 picks a free port. Unset: the children's environment (EXPRESS_PORT, ...), else the registry default. */
+  readonly ports?: Partial<Record<ServiceName, number>>;
+  readonly syncWorkers?: number;
+  /** Upstream of the app servers; default: the one started here, else the environment's UPSTREAM_URL. */
+  readonly upstreamUrl?: string;
+  /** Which to start; default all four. */
+  readonly only?: readonly N[];
+  /** Extra environment for every child (e.g. UPSTREAM_TIMEOUT_MS). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Give up on a server that has not answered /health by then. Default 30 s. */
+  readonly startTimeoutMs?: number;
+  /** Do not copy the children's stderr to ours. */
+  readonly quiet?: boolean;
+}
+
+export interface RunningServers<N extends ServiceName = ServiceName> {
+  /** Base URLs a client can use (0.0.0.0 becomes 127.0.0.1). */
+  readonly urls: Record<N, string>;
+  /** Process id of each server (the sync server's primary). */
+  readonly pids: Record<N, number>;
+  /** Resolves if a server exits on its own after start; never while stop() runs. */
+  readonly exited: Promise<{ name: N; code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM to every server, SIGKILL after 5 s; resolves when all have exited. */
+  stop(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Resolved here, so children start the same way whatever the caller's working directory.
+const TSX = import.meta.resolve('tsx');
+const LISTENING = /^(\S+) listening on (http:\/\/\S+) /m;
+const KILL_AFTER_MS = 5000;
+
+export function serverFile(name: ServiceName): string {
+  return fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+}
+
+export async function startServers<N extends ServiceName = ServiceName>(
+  options: StartOptions<N> = {},
+): Promise<RunningServers<N>> {
+  const names = SERVICE_NAMES.filter(
+    (n) => !options.only || (options.only as readonly string[]).includes(n),
+  ) as N[];
+  const started = new Map<N, Child>();
+  let stopping = false;
+  let onExit: (value: Awaited<RunningServers<N>['exited']>) => void = () => {};
+  const exited = new Promise<Awaited<RunningServers<N>['exited']>>((resolve) => {
+    onExit = resolve;
+  });
+
+  const stop = async () => {
+    stopping = true;
+    await Promise.all([...started.values()].map((child) => child.stop()));
+  };
+
+  const launch = async (name: N, upstreamUrl: string | undefined) => {
+    const env: Record<string, string> = { ...options.env };
+    if (options.host !== undefined) env.HOST = options.host;
+    const port = options.ports?.[name];
+    if (port !== undefined) env[serviceSpec(name).portEnv] = String(port);
+    if (options.syncWorkers !== undefined) env.SYNC_WORKERS = String(options.syncWorkers);
+    if (upstreamUrl !== undefined) env[UPSTREAM.urlEnv] = upstreamUrl;
+    const child = spawnServer(name, env, options);
+    started.set(name, child);
+    child.process.once('exit', (code, signal) => {
+      if (!stopping && child.ready) onExit({ name, code, signal });
+    });
+    await child.whenReady(options.startTimeoutMs ?? 30_000);
+    return child;
+  };
+
+  try {
+    let upstreamUrl = options.upstreamUrl;
+    if (names.includes('upstream' as N)) {
+      const upstream = await launch('upstream' as N, undefined);
+      upstreamUrl ??= upstream.url;
+    }
+    await Promise.all(names.filter((n) => n !== 'upstream').map((n) => launch(n, upstreamUrl)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const urls = {} as Record<N, string>;
+  const pids = {} as Record<N, number>;
+  for (const [name, child] of started) {
+    urls[name] = child.url;
+    pids[name] = child.process.pid as number;
+  }
+  return { urls, pids, exited, stop };
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  url: string;
+  ready: boolean;
+  whenReady(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function spawnServer(name: ServiceName, env: Record<string, string>, options: { quiet?: boolean }): Child {
+  const proc = spawn(process.execPath, ['--import', TSX, serverFile(name)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    // The IPC channel is only a lifeline: a server whose launcher dies sees it close and stops,
+    // so a crashed test run leaves no server (or cluster of workers) behind.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+    if (!options.quiet) process.stderr.write(text);
+  });
+  const exit = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const child: Child = {
+    process: proc,
+    url: '',
+    ready: false,
+    async whenReady(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      const failed = exit.then(() => {
+        const reason = stderr.trim().split('\n').slice(-5).join('\n') || `exit code ${proc.exitCode}`;
+        throw new Error(`${name} exited before it was ready: ${reason}`);
+      });
+      const listening = new Promise<string>((resolve) => {
+        let out = '';
+        proc.stdout?.setEncoding('utf8').on('data', (text: string) => {
+          out += text;
+          const m = LISTENING.exec(out);
+          if (m?.[2] && !child.url) resolve(clientUrl(m[2]));
+        });
+      });
+      const timedOut = new Promise<never>((_, reject) => {
+        setTimeout(
+          () => reject(new Error(`${name} did not answer /health within ${timeoutMs} ms`)),
+          timeoutMs,
+        ).unref();
+      });
+      child.url = await Promise.race([listening, failed, timedOut]);
+      // Listening is not serving (the sync server's workers may still be starting): poll /health.
+      await Promise.race([waitForHealth(child.url, deadline), failed, timedOut]);
+      child.ready = true;
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), KILL_AFTER_MS);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+  return child;
+}
+
+async function waitForHealth(url: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) return; // the timeout race reports it
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A URL a client on this machine can use for a server bound to `url`'s host. */
+function clientUrl(url: string): string {
+  return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+}

@@ -1,0 +1,72 @@
+// What /stats reports. The k6 suite samples it during a run and turns the difference of two
+// samples into CPU seconds per slot, so every figure here is cumulative or instantaneous,
+// never averaged.
+
+import type { ServerResponse } from 'node:http';
+import type { Model, ServerName } from '../../lib/registry.ts';
+
+export interface StatsBody {
+  server: ServerName;
+  model: Model;
+  workers: number;
+  pid: number;
+  /** user + system CPU since start, every process of the server (cluster workers included). */
+  cpuSeconds: number;
+  /** Resident set size, every live process of the server. */
+  rssBytes: number;
+  /** Responses completed (every route but /stats, so the CPU sampler does not count itself). */
+  served: number;
+  /** Requests being handled now; on the sync server, busy workers. */
+  inFlight: number;
+  /** Connections waiting for an idle worker (sync only; always 0 on async). */
+  queued: number;
+  uptimeSeconds: number;
+}
+
+export interface ProcessUsage {
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export function processUsage(): ProcessUsage {
+  const cpu = process.cpuUsage();
+  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
+}
+
+/** served / inFlight counters of one process. */
+export class RequestCounter {
+  served = 0;
+  inFlight = 0;
+
+  /** Call once per request, before routing; counts it until its response closes. */
+  track(res: ServerResponse): void {
+    this.inFlight++;
+    res.once('finish', () => {
+      this.served++;
+    });
+    // 'close' also fires when the client goes away mid-request, so inFlight cannot leak.
+    res.once('close', () => {
+      this.inFlight--;
+    });
+  }
+}
+
+/** /stats of a single-process server. */
+export function singleProcessStats(
+  server: ServerName,
+  model: Model,
+  counter: RequestCounter,
+  workers = 1,
+): () => StatsBody {
+  return () => ({
+    server,
+    model,
+    workers,
+    pid: process.pid,
+    ...processUsage(),
+    served: counter.served,
+    inFlight: counter.inFlight,
+    queued: 0,
+    uptimeSeconds: process.uptime(),
+  });
+}
