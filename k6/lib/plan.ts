@@ -1,0 +1,254 @@
+// The slot plan: when each (scenario, server) pair runs. Servers are measured one at a time
+// (DESIGN.md, "What makes the comparison honest"), so every pair gets its own time slot and
+// no two slots overlap. Pure: the k6 script, the runner and the tests all build the same plan.
+
+import {
+  type Model,
+  SCENARIOS,
+  type ScenarioSpec,
+  SERVER_NAMES,
+  SERVERS,
+  type ServerName,
+  STRESS_OPEN_SCENARIO,
+  SYNC_SERVER,
+} from '../../lib/registry.ts';
+import type { SuiteConfig, SuiteScenario } from './config.ts';
+
+export type SlotKind = 'closed' | 'open';
+
+export interface Slot {
+  /** k6 scenario name, e.g. `medium_express`, `stress_open_koa` (k6 allows [A-Za-z0-9_-]). */
+  readonly id: string;
+  /** Value of the `scenario` tag. */
+  readonly scenario: SuiteScenario;
+  readonly server: ServerName;
+  readonly model: Model;
+  readonly kind: SlotKind;
+  readonly vus: number;
+  /** The IO delay each request asks for, time scale applied. */
+  readonly delaySeconds: number;
+  /** One sync cycle, max(1, N/W)·d: the sync server's closed-loop latency by the theory. */
+  readonly cycleSeconds: number;
+  /** Offset from the start of the test (after setup), k6 `startTime`. */
+  readonly startSeconds: number;
+  /** Requests that start before startSeconds + warmupSeconds are tagged phase=warmup. */
+  readonly warmupSeconds: number;
+  /** k6 `duration`: no iteration starts after startSeconds + durationSeconds (the slot end). */
+  readonly durationSeconds: number;
+  /** k6 `gracefulStop`: time left to the requests in flight at the slot end. */
+  readonly gracefulStopSeconds: number;
+  /** Idle time after the graceful stop, before the next slot starts. */
+  readonly gapSeconds: number;
+  /** Per-request timeout passed to http.get. */
+  readonly timeoutSeconds: number;
+  /** Open model only: arrivals per `timeUnitSeconds`, and the VU pool that serves them. */
+  readonly arrivals?: {
+    perTimeUnit: number;
+    timeUnitSeconds: number;
+    preAllocatedVUs: number;
+    maxVUs: number;
+  };
+}
+
+export interface Plan {
+  readonly syncWorkers: number;
+  readonly timeScale: number;
+  readonly slots: readonly Slot[];
+  /** How often the CPU sampler polls /stats. */
+  readonly sampleIntervalSeconds: number;
+  /** End of the last slot's graceful stop and gap: the whole run after setup. */
+  readonly totalSeconds: number;
+}
+
+/** Requests that start within the first sync cycle of a slot are warm-up (the queue is filling). */
+export const WARMUP_CYCLES = 1;
+/** A slot lasts at least this many sync cycles, so the measured window holds several full cycles. */
+export const MIN_SLOT_CYCLES = 6;
+/**
+ * Margins and gaps are one second at scale 1 and shrink with the time scale, but never below
+ * these floors: connection set-up, scheduling and the 2-core machine's jitter do not shrink.
+ */
+export const MARGIN_SECONDS = 1;
+export const MIN_MARGIN_SECONDS = 0.25;
+export const GAP_SECONDS = 1;
+export const MIN_GAP_SECONDS = 0.2;
+export const SAMPLE_INTERVAL_SECONDS = 1;
+export const MIN_SAMPLE_INTERVAL_SECONDS = 0.25;
+/** Closed model: a request slower than this many sync cycles (plus a margin) is a failure. */
+export const CLOSED_TIMEOUT_CYCLES = 3;
+/** Open model: a request slower than this many IO delays times out (10x what an async server needs). */
+export const OPEN_TIMEOUT_DELAYS = 10;
+/** Open model: the VU pool may grow to this multiple of N before arrivals are dropped. */
+export const OPEN_MAX_VUS_FACTOR = 2;
+
+/** Round to the millisecond, the resolution k6 durations are written in. */
+const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+
+export function cycleSeconds(vus: number, delaySeconds: number, syncWorkers: number): number {
+  return Math.max(1, vus / syncWorkers) * delaySeconds;
+}
+
+function scaled(seconds: number, scale: number, floor: number): number {
+  return Math.max(floor, seconds * scale);
+}
+
+/** Closed-model slots measure express first, as the registry orders the servers. */
+function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
+  const s = cfg.timeScale;
+  const d = spec.delaySeconds * s;
+  const cycle = cycleSeconds(spec.vus, d, cfg.syncWorkers);
+  const warmup = WARMUP_CYCLES * cycle;
+  const duration = Math.max(cfg.slotSeconds * s, MIN_SLOT_CYCLES * cycle);
+  const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
+  return SERVER_NAMES.map((server) => {
+    const model = SERVERS[server].model;
+    // At the slot end the sync server still holds up to N requests, the last of which
+    // answers one cycle later; the async server answers all of them one delay later.
+    const slowest = model === 'sync' ? cycle : d;
+    return {
+      id: `${spec.name}_${server}`,
+      scenario: spec.name,
+      server,
+      model,
+      kind: 'closed' as const,
+      vus: spec.vus,
+      delaySeconds: ms(d),
+      cycleSeconds: ms(cycle),
+      warmupSeconds: ms(warmup),
+      durationSeconds: ms(duration),
+      gracefulStopSeconds: ms(slowest + margin),
+      gapSeconds: ms(scaled(GAP_SECONDS, s, MIN_GAP_SECONDS)),
+      timeoutSeconds: ms(CLOSED_TIMEOUT_CYCLES * cycle + margin),
+    };
+  });
+}
+
+/**
+ * The open-model variant of stress: arrivals at the async servers' closed-loop capacity N/d
+ * per second, whether or not earlier requests have answered. The sync server cannot keep up
+ * (its capacity is W/d), so its VU pool fills, iterations are dropped and requests time out;
+ * those figures are reported, apart from the closed-model speedups.
+ *
+ * Express runs last: a client that times out leaves its connection queued at the sync
+ * server, which still serves it later (as Gunicorn would), so its backlog outlives the slot
+ * and would load the machine during a following slot.
+ */
+function openSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
+  const s = cfg.timeScale;
+  const d = spec.delaySeconds * s;
+  const cycle = cycleSeconds(spec.vus, d, cfg.syncWorkers);
+  const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
+  const timeout = OPEN_TIMEOUT_DELAYS * d;
+  const order = [...SERVER_NAMES.filter((n) => n !== SYNC_SERVER), SYNC_SERVER];
+  return order.map((server) => ({
+    id: `${STRESS_OPEN_SCENARIO.replace(/-/g, '_')}_${server}`,
+    scenario: STRESS_OPEN_SCENARIO,
+    server,
+    model: SERVERS[server].model,
+    kind: 'open' as const,
+    vus: spec.vus,
+    delaySeconds: ms(d),
+    cycleSeconds: ms(cycle),
+    // The async server settles within one delay; one sync cycle is kept for symmetry with
+    // the closed slots (and is at most a quarter of the slot).
+    warmupSeconds: ms(Math.min(WARMUP_CYCLES * cycle, (cfg.slotSeconds * s) / 4)),
+    durationSeconds: ms(cfg.slotSeconds * s),
+    gracefulStopSeconds: ms(timeout + margin),
+    gapSeconds: ms(scaled(GAP_SECONDS, s, MIN_GAP_SECONDS)),
+    timeoutSeconds: ms(timeout),
+    // N arrivals every d seconds is N/d per second, written so k6 gets whole numbers.
+    arrivals: {
+      perTimeUnit: spec.vus,
+      timeUnitSeconds: ms(d),
+      preAllocatedVUs: spec.vus,
+      maxVUs: OPEN_MAX_VUS_FACTOR * spec.vus,
+    },
+  }));
+}
+
+function scenarioSpec(name: string): ScenarioSpec {
+  const spec = SCENARIOS.find((s) => s.name === name);
+  if (!spec) throw new Error(`no scenario ${name} in the registry`);
+  return spec;
+}
+
+export function buildPlan(cfg: SuiteConfig): Plan {
+  const unplaced: Omit<Slot, 'startSeconds'>[] = [];
+  for (const name of cfg.scenarios) {
+    if (name === STRESS_OPEN_SCENARIO) unplaced.push(...openSlots(scenarioSpec('stress'), cfg));
+    else unplaced.push(...closedSlots(scenarioSpec(name), cfg));
+  }
+  // Open slots go last whatever the list order (see openSlots).
+  unplaced.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'open' ? 1 : -1));
+  const slots: Slot[] = [];
+  // The first slot waits one gap too, so that the sampler's drain check (half a gap before
+  // every slot) has a moment in which nothing runs.
+  let t = unplaced[0]?.gapSeconds ?? 0;
+  for (const slot of unplaced) {
+    slots.push(Object.assign({ startSeconds: ms(t) }, slot));
+    t = ms(t + slot.durationSeconds + slot.gracefulStopSeconds + slot.gapSeconds);
+  }
+  return {
+    syncWorkers: cfg.syncWorkers,
+    timeScale: cfg.timeScale,
+    slots,
+    sampleIntervalSeconds: ms(scaled(SAMPLE_INTERVAL_SECONDS, cfg.timeScale, MIN_SAMPLE_INTERVAL_SECONDS)),
+    totalSeconds: t,
+  };
+}
+
+export const slotEnd = (slot: Slot): number => ms(slot.startSeconds + slot.durationSeconds);
+export const warmupEnd = (slot: Slot): number => ms(slot.startSeconds + slot.warmupSeconds);
+/** Length of the measurement window [warmup end, slot end], the denominator of throughput. */
+export const windowSeconds = (slot: Slot): number => ms(slot.durationSeconds - slot.warmupSeconds);
+
+export type TickKind = 'drain-check' | 'slot-start' | 'tick' | 'window-start' | 'window-end';
+
+export interface Tick {
+  /** Seconds from the start of the test. */
+  readonly at: number;
+  readonly slot: number;
+  readonly kind: TickKind;
+  /** Inside [warmup end, slot end]: CPU between two such ticks of a slot is the slot's. */
+  readonly inWindow: boolean;
+}
+
+/**
+ * When the CPU sampler reads /stats: at each slot's start, every sample interval, exactly at
+ * the warm-up end and at the slot end, so the CPU counted for a slot is the CPU spent in
+ * its measurement window and nothing else. Half a gap before each slot, a `drain-check`
+ * reads the sync server's /stats instead: it must have nothing in flight or queued then.
+ */
+export function samplerTicks(plan: Plan): Tick[] {
+  const ticks: Tick[] = [];
+  plan.slots.forEach((slot, index) => {
+    const start = slot.startSeconds;
+    const from = warmupEnd(slot);
+    const to = slotEnd(slot);
+    ticks.push({
+      at: ms(Math.max(0, start - slot.gapSeconds / 2)),
+      slot: index,
+      kind: 'drain-check',
+      inWindow: false,
+    });
+    ticks.push({ at: start, slot: index, kind: 'slot-start', inWindow: false });
+    for (let k = 1; ; k++) {
+      const at = ms(start + k * plan.sampleIntervalSeconds);
+      if (at >= to) break;
+      // Skip grid points too close to the window edges, which get ticks of their own.
+      if (Math.abs(at - from) < plan.sampleIntervalSeconds / 4) continue;
+      if (to - at < plan.sampleIntervalSeconds / 4) continue;
+      ticks.push({ at, slot: index, kind: 'tick', inWindow: at > from });
+    }
+    ticks.push({ at: from, slot: index, kind: 'window-start', inWindow: true });
+    ticks.push({ at: to, slot: index, kind: 'window-end', inWindow: true });
+  });
+  const order: Record<TickKind, number> = {
+    'drain-check': 0,
+    'slot-start': 1,
+    tick: 2,
+    'window-start': 2,
+    'window-end': 3,
+  };
+  return ticks.sort((a, b) => a.at - b.at || a.slot - b.slot || order[a.kind] - order[b.kind]);
+}

@@ -1,0 +1,239 @@
+// results/report.html: one self-contained page (inline CSS, inline SVG, no script, no
+// network) that answers the question at a glance: how much faster, against what theory, at
+// what CPU cost.
+
+import { ASYNC_SERVERS, SERVER_NAMES, SERVERS, type ServerName, SYNC_SERVER } from '../../lib/registry.ts';
+import { fmtBytes, fmtLatency, fmtNumber, fmtPercent, fmtSpeedup } from './format.ts';
+import { xmlEscape } from './junit.ts';
+import { failures, type Summary } from './summary.ts';
+import { barChart } from './svg.ts';
+
+export const SERVER_COLORS: Record<ServerName, string> = {
+  express: '#d1495b',
+  koa: '#2e86ab',
+  fastify: '#3a9d5d',
+};
+const THEORY_COLOR = '#555555';
+
+const esc = xmlEscape;
+
+const CSS = `
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#f5f6f8;margin:0}
+main{max-width:1160px;margin:0 auto;padding:24px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:0 0 2px}
+.muted{color:#6b7280}.small{font-size:13px}
+header{display:flex;flex-wrap:wrap;gap:16px;align-items:stretch;margin-bottom:18px}
+header .title{flex:1 1 420px}
+.badge{background:#fff;border-radius:10px;padding:12px 18px;box-shadow:0 1px 3px rgba(0,0,0,.08);min-width:150px}
+.badge b{display:block;font-size:26px}
+.verdict{border-radius:10px;padding:10px 16px;margin-bottom:18px;font-weight:600}
+.pass{background:#e3f4e8;color:#17603a}.fail{background:#fde8e8;color:#9b1c1c}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:16px}
+.card{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08);overflow-x:auto}
+.card p{margin:2px 0 8px}
+svg.chart{max-width:100%;height:auto;font-family:inherit}
+svg .grid{stroke:#e5e7eb}svg .baseline{stroke:#9ca3af}
+svg .axis{font-size:11px;fill:#6b7280}svg .cat{font-size:12px;fill:#1d2330}
+svg .val{font-size:10px;fill:#374151}svg .na{font-size:10px;fill:#9ca3af}
+svg .legend{font-size:12px;fill:#1d2330}svg .muted{fill:#6b7280}
+table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
+th,td{padding:4px 8px;border-bottom:1px solid #eceef1;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}th{color:#4b5563;font-weight:600}
+td.ok{color:#17603a}td.off{color:#b45309}td.bad{color:#9b1c1c;font-weight:600}
+ul.checks{margin:4px 0;padding-left:18px;font-family:ui-monospace,monospace;font-size:12px}
+footer{margin-top:18px;font-size:12px;color:#6b7280}
+`;
+
+/** Colour class of a measured/theory ratio: within 10% ok, within the check's band off, else bad. */
+function ratioClass(ratio: number | null): string {
+  if (ratio === null) return 'bad';
+  const off = Math.abs(ratio - 1);
+  return off <= 0.1 ? 'ok' : ratio >= 0.8 && ratio <= 1.25 ? 'off' : 'bad';
+}
+
+function card(title: string, note: string, body: string): string {
+  return `<section class="card"><h2>${esc(title)}</h2><p class="muted small">${note}</p>${body}</section>`;
+}
+
+export function renderReport(summary: Summary): string {
+  const scen = summary.scenarios;
+  const cats = scen.map((s) => `${s.name} (${s.vus}×${fmtLatency(s.delaySeconds * 1000)})`);
+  const speedupSeries = (kind: 'latency' | 'throughput') => [
+    {
+      name: 'theory max(1, N/W)',
+      color: THEORY_COLOR,
+      values: scen.map((s) => s.theorySpeedup),
+      hollow: true,
+    },
+    ...ASYNC_SERVERS.map((n) => ({
+      name: n,
+      color: SERVER_COLORS[n],
+      values: scen.map((s) => s.speedup[n]?.[kind] ?? null),
+    })),
+  ];
+  const perServer = (pick: (s: Summary['scenarios'][number], n: ServerName) => number | null | undefined) =>
+    SERVER_NAMES.map((n) => ({
+      name: n,
+      color: SERVER_COLORS[n],
+      values: scen.map((s) => {
+        const v = pick(s, n);
+        return v === undefined ? null : v;
+      }),
+    }));
+
+  const charts = [
+    card(
+      'Latency speedup: measured vs theory',
+      `${esc(SYNC_SERVER)} mean latency ÷ async mean latency. Dashed: the theory, max(1, N/W) with W = ${summary.syncWorkers}.`,
+      barChart({
+        title: 'Latency speedup',
+        categories: cats,
+        series: speedupSeries('latency'),
+        format: fmtSpeedup,
+      }),
+    ),
+    card(
+      'Throughput speedup: measured vs theory',
+      `async requests per second ÷ ${esc(SYNC_SERVER)} requests per second, in each measurement window.`,
+      barChart({
+        title: 'Throughput speedup',
+        categories: cats,
+        series: speedupSeries('throughput'),
+        format: fmtSpeedup,
+      }),
+    ),
+    card(
+      'Latency per server',
+      'Bar: median (p50); ticks above it: p95 and p99. Log scale.',
+      barChart({
+        title: 'Latency percentiles',
+        categories: cats,
+        series: SERVER_NAMES.map((n) => ({
+          name: n,
+          color: SERVER_COLORS[n],
+          values: scen.map((s) => s.servers[n]?.p50 ?? null),
+          marks: [scen.map((s) => s.servers[n]?.p95 ?? null), scen.map((s) => s.servers[n]?.p99 ?? null)],
+        })),
+        format: fmtLatency,
+        log: true,
+        marksLabel: 'ticks: p95, p99',
+      }),
+    ),
+    card(
+      'Throughput per server',
+      'Responses completed per second inside the measurement window. Log scale.',
+      barChart({
+        title: 'Throughput',
+        categories: cats,
+        series: perServer((s, n) => s.servers[n]?.rps),
+        format: (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)),
+        log: true,
+      }),
+    ),
+    card(
+      'Server CPU per request',
+      'CPU seconds (user + system, every process of the server) in the window ÷ responses completed in it.',
+      barChart({
+        title: 'CPU milliseconds per request',
+        categories: cats,
+        series: perServer((s, n) => s.servers[n]?.cpuMsPerRequest),
+        format: (v) => `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} ms`,
+      }),
+    ),
+    card(
+      'Server CPU load',
+      'Mean CPU of the server during its slot, in percent of one core.',
+      barChart({
+        title: 'CPU percent',
+        categories: cats,
+        series: perServer((s, n) => s.servers[n]?.cpuPercentAvg),
+        format: (v) => `${v.toFixed(0)}%`,
+      }),
+    ),
+  ];
+
+  const rows = scen
+    .flatMap((s) =>
+      SERVER_NAMES.map((n) => {
+        const f = s.servers[n];
+        const sp = s.speedup[n];
+        const ratio = sp ? sp.latencyVsTheory : null;
+        return `<tr><td>${esc(s.name)}</td><td>${s.vus}</td><td>${fmtLatency(s.delaySeconds * 1000)}</td><td>${esc(n)}</td>
+<td>${fmtLatency(f?.p50)}</td><td>${fmtLatency(f?.p95)}</td><td>${fmtLatency(f?.p99)}</td><td>${fmtLatency(f?.avg)}</td>
+<td>${fmtNumber(f?.rps)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.cpuMsPerRequest == null ? 'n/a' : `${f.cpuMsPerRequest.toFixed(2)} ms`}</td>
+<td>${fmtNumber(f?.cpuPercentAvg, 0)}%</td><td>${fmtBytes(f?.rssBytesMax)}</td>
+<td class="${sp ? ratioClass(ratio) : ''}">${sp ? `${fmtSpeedup(sp.latency)} / ${fmtSpeedup(sp.throughput)}` : '—'}</td>
+<td>${n === SYNC_SERVER ? fmtSpeedup(s.theorySpeedup) : ''}</td></tr>`;
+      }),
+    )
+    .join('\n');
+  const figures = card(
+    'All figures',
+    'Latencies of the requests that started in the measurement window; req/s and CPU of the responses that completed in it. Speedup colour: green within 10% of theory, amber within the check band (0.8–1.25×), red outside.',
+    `<table><thead><tr><th>scenario</th><th>VUs</th><th>delay</th><th>server</th><th>p50</th><th>p95</th><th>p99</th><th>mean</th><th>req/s</th><th>errors</th><th>CPU/req</th><th>CPU</th><th>RSS max</th><th>speedup lat / thr</th><th>theory</th></tr></thead><tbody>${rows}</tbody></table>`,
+  );
+
+  let openCard = '';
+  const open = summary.openModel;
+  if (open) {
+    const openRows = SERVER_NAMES.filter((n) => open.servers[n])
+      .map((n) => {
+        const f = open.servers[n];
+        return `<tr><td>${esc(n)}</td><td>${fmtNumber(f?.rps)}</td><td>${fmtLatency(f?.p50)}</td><td>${fmtLatency(f?.p95)}</td><td>${fmtLatency(f?.p99)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.timeouts ?? 0}</td><td>${f?.droppedIterations ?? 0}</td><td>${f?.sent ?? 0}</td><td>${f?.cpuMsPerRequest == null ? 'n/a' : `${f.cpuMsPerRequest.toFixed(2)} ms`}</td></tr>`;
+      })
+      .join('\n');
+    openCard = card(
+      `Open model (${open.name}): ${fmtNumber(open.ratePerSecond)} requests/s offered`,
+      `Arrivals at the async servers' closed-loop capacity (N/d = ${open.vus}/${open.delaySeconds} s) for ${open.durationSeconds} s, at most ${open.maxVUs} VUs, timeout ${fmtLatency(open.timeoutSeconds * 1000)}. The sync server's capacity is W/d, so it falls behind: its dropped iterations and timeouts are the finding. Not part of the speedups.`,
+      `<table><thead><tr><th>server</th><th>req/s</th><th>p50</th><th>p95</th><th>p99</th><th>errors</th><th>timeouts</th><th>dropped</th><th>sent</th><th>CPU/req</th></tr></thead><tbody>${openRows}</tbody></table>`,
+    );
+  }
+
+  const failed = failures(summary);
+  const counted = summary.checks.filter((c) => c.kind !== 'fidelity');
+  const verdict = failed.length
+    ? `<div class="verdict fail">${failed.length} of ${counted.length} checks failed<ul class="checks">${failed
+        .map((c) => `<li>${esc(c.message)}</li>`)
+        .join('')}</ul></div>`
+    : `<div class="verdict pass">All ${counted.length} checks passed: thresholds derived from the theory and the speedup check (0.8–1.25 × theory).</div>`;
+  const fidelity = summary.checks.filter((c) => c.kind === 'fidelity');
+  const off = fidelity.filter((c) => !c.ok);
+  const fidelityCard = card(
+    'Fidelity',
+    `How close the measurement came to the theory: speedups within ±10% of max(1, N/W), async p50 within ±5% of the delay. ${fidelity.length - off.length} of ${fidelity.length} within.`,
+    off.length ? `<ul class="checks">${off.map((c) => `<li>${esc(c.message)}</li>`).join('')}</ul>` : '',
+  );
+
+  const servers = SERVER_NAMES.map((n) => `${n}: ${esc(SERVERS[n].framework)}`).join(' · ');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>IO benchmark: sync vs async (W=${summary.syncWorkers})</title>
+<style>${CSS}</style>
+</head>
+<body><main>
+<header>
+<div class="title"><h1>Sync vs async under IO wait</h1>
+<div class="muted">W = ${summary.syncWorkers} sync worker(s) · time scale ${summary.timeScale} · ${esc(summary.generatedAt)}${summary.k6Version ? ` · ${esc(summary.k6Version)}` : ''}</div>
+<div class="muted small">${servers}</div></div>
+<div class="badge"><span class="muted small">recommendation</span><b>${esc(summary.recommendation)}</b></div>
+<div class="badge"><span class="muted small">average speedup (latency)</span><b>${fmtSpeedup(summary.averageSpeedup)}</b></div>
+<div class="badge"><span class="muted small">max speedup</span><b>${fmtSpeedup(summary.maxSpeedup)}</b></div>
+</header>
+${verdict}
+<div class="grid">
+${charts.join('\n')}
+</div>
+<div style="height:16px"></div>
+${figures}
+<div style="height:16px"></div>
+${openCard}
+<div style="height:16px"></div>
+${fidelityCard}
+<footer>Theory: with W sync workers and N closed-loop clients each waiting d, sync latency ≈ max(1, N/W)·d and async ≈ d, so speedup ≈ max(1, N/W). ${esc(summary.speedupBasis)}. Recommendation matrix: &lt;2x moderate, 2–5x good candidate, 5–10x strong case, &gt;10x migrate.</footer>
+</main></body>
+</html>
+`;
+}

@@ -1,0 +1,74 @@
+// The CPU sampler's arithmetic: from two consecutive /stats readings of a server, the CPU
+// percentage between them and the CPU seconds that fall inside a slot's measurement window.
+
+import type { Tick } from './plan.ts';
+
+/** The fields of a server's GET /stats the suite reads. */
+export interface ServerStats {
+  readonly pid: number;
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly uptimeSeconds: number;
+}
+
+export interface Reading {
+  readonly tick: Tick;
+  readonly stats: ServerStats;
+  /** Client clock when the answer arrived, ms. */
+  readonly atMs: number;
+}
+
+export interface SampleMetrics {
+  /** Percent of one core between the previous reading and this one (absent on a slot's first). */
+  readonly cpuPercent?: number;
+  /** CPU seconds between the previous reading and this one, when both lie in the window. */
+  readonly cpuSecondsInWindow?: number;
+  readonly rssBytes: number;
+  /** Requests being served plus connections waiting for a sync worker. */
+  readonly inFlight: number;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function parseStats(body: unknown): ServerStats | null {
+  let value: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return null;
+    }
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const o = value as Record<string, unknown>;
+  if (!isNumber(o.cpuSeconds) || !isNumber(o.rssBytes)) return null;
+  return {
+    pid: isNumber(o.pid) ? o.pid : 0,
+    cpuSeconds: o.cpuSeconds,
+    rssBytes: o.rssBytes,
+    inFlight: isNumber(o.inFlight) ? o.inFlight : 0,
+    queued: isNumber(o.queued) ? o.queued : 0,
+    uptimeSeconds: isNumber(o.uptimeSeconds) ? o.uptimeSeconds : 0,
+  };
+}
+
+export function sampleMetrics(prev: Reading | null, cur: Reading): SampleMetrics {
+  const base = { rssBytes: cur.stats.rssBytes, inFlight: cur.stats.inFlight + cur.stats.queued };
+  // Only readings of the same slot, and of the same server process, are compared: a restarted
+  // server starts its CPU counter again.
+  if (!prev || prev.tick.slot !== cur.tick.slot || prev.stats.pid !== cur.stats.pid) return base;
+  const cpu = cur.stats.cpuSeconds - prev.stats.cpuSeconds;
+  if (cpu < 0) return base;
+  // The server's own clock is the one its CPU counter runs on; the client's is the fallback.
+  const uptime = cur.stats.uptimeSeconds - prev.stats.uptimeSeconds;
+  const wall = uptime > 0 ? uptime : (cur.atMs - prev.atMs) / 1000;
+  const out: { cpuPercent?: number; cpuSecondsInWindow?: number; rssBytes: number; inFlight: number } = base;
+  if (wall > 0) out.cpuPercent = (cpu / wall) * 100;
+  if (prev.tick.inWindow && cur.tick.inWindow) out.cpuSecondsInWindow = cpu;
+  return out;
+}
+
+/** The sync server has drained when nothing is being served or waiting for a worker. */
+export const drained = (stats: ServerStats): boolean => stats.inFlight === 0 && stats.queued === 0;

@@ -1,0 +1,144 @@
+// Grouped bar charts as inline SVG strings, so the HTML report needs no script, no library
+// and no network. Pure string building.
+
+import { xmlEscape } from './junit.ts';
+
+export interface Series {
+  readonly name: string;
+  readonly color: string;
+  readonly values: readonly (number | null)[];
+  /** Optional extra marks per bar (e.g. p95 and p99 above a p50 bar), drawn as ticks. */
+  readonly marks?: readonly (readonly (number | null)[])[];
+  /** Draw the bar hollow (for reference values such as the theory). */
+  readonly hollow?: boolean;
+}
+
+export interface BarChart {
+  readonly title: string;
+  readonly categories: readonly string[];
+  readonly series: readonly Series[];
+  readonly format: (v: number) => string;
+  readonly log?: boolean;
+  readonly width?: number;
+  readonly height?: number;
+  /** Legend text for the marks, e.g. "ticks: p95, p99". */
+  readonly marksLabel?: string;
+}
+
+const round = (v: number): number => Math.round(v * 10) / 10;
+
+/** 1, 2, 5 × 10^k steps: a linear axis with about five gridlines. */
+function niceStep(max: number): number {
+  const raw = max / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+export function barChart(chart: BarChart): string {
+  const width = chart.width ?? 560;
+  const height = chart.height ?? 300;
+  const left = 64;
+  const right = 12;
+  const top = 34;
+  const bottom = 34;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const all: number[] = [];
+  for (const s of chart.series) {
+    for (const v of s.values) if (v !== null && Number.isFinite(v) && v > 0) all.push(v);
+    for (const m of s.marks ?? [])
+      for (const v of m) if (v !== null && Number.isFinite(v) && v > 0) all.push(v);
+  }
+  const dataMax = all.length ? Math.max(...all) : 1;
+  const dataMin = all.length ? Math.min(...all) : 1;
+
+  let y: (v: number) => number;
+  const grid: number[] = [];
+  if (chart.log) {
+    const lo = 10 ** Math.floor(Math.log10(dataMin));
+    const hi = 10 ** Math.ceil(Math.log10(dataMax * 1.15));
+    const span = Math.log10(hi) - Math.log10(lo) || 1;
+    y = (v) => top + plotH - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * plotH;
+    for (let g = lo; g <= hi * 1.0001; g *= 10) grid.push(g);
+  } else {
+    const step = niceStep(dataMax * 1.15);
+    const hi = Math.ceil((dataMax * 1.15) / step) * step;
+    y = (v) => top + plotH - (Math.max(0, v) / hi) * plotH;
+    for (let g = 0; g <= hi * 1.0001; g += step) grid.push(g);
+  }
+  const base = top + plotH;
+
+  const parts: string[] = [];
+  parts.push(
+    `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${xmlEscape(chart.title)}">`,
+  );
+  parts.push(`<title>${xmlEscape(chart.title)}</title>`);
+  for (const g of grid) {
+    const gy = round(y(g));
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${gy}" y2="${gy}" class="grid"/>`);
+    parts.push(
+      `<text x="${left - 6}" y="${gy + 4}" class="axis" text-anchor="end">${xmlEscape(chart.format(g))}</text>`,
+    );
+  }
+  parts.push(`<line x1="${left}" x2="${width - right}" y1="${base}" y2="${base}" class="baseline"/>`);
+
+  const groupW = plotW / Math.max(1, chart.categories.length);
+  const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
+  chart.categories.forEach((cat, ci) => {
+    const gx = left + ci * groupW;
+    parts.push(
+      `<text x="${round(gx + groupW / 2)}" y="${base + 18}" class="cat" text-anchor="middle">${xmlEscape(cat)}</text>`,
+    );
+    chart.series.forEach((s, si) => {
+      const v = s.values[ci];
+      const x = gx + groupW * 0.1 + si * barW;
+      if (v === null || v === undefined || !Number.isFinite(v)) {
+        parts.push(
+          `<text x="${round(x + barW / 2)}" y="${base - 4}" class="na" text-anchor="middle">n/a</text>`,
+        );
+        return;
+      }
+      const by = y(v);
+      const fill = s.hollow
+        ? `fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="4 2"`
+        : `fill="${s.color}"`;
+      parts.push(
+        `<rect x="${round(x + 1)}" y="${round(by)}" width="${round(Math.max(1, barW - 2))}" height="${round(Math.max(0, base - by))}" ${fill}><title>${xmlEscape(`${cat} · ${s.name}: ${chart.format(v)}`)}</title></rect>`,
+      );
+      let labelY = by - 4;
+      for (const mark of s.marks ?? []) {
+        const mv = mark[ci];
+        if (mv === null || mv === undefined || !Number.isFinite(mv)) continue;
+        const my = round(y(mv));
+        parts.push(
+          `<line x1="${round(x + barW / 2)}" x2="${round(x + barW / 2)}" y1="${round(by)}" y2="${my}" stroke="${s.color}" stroke-width="1"/>`,
+        );
+        parts.push(
+          `<line x1="${round(x + barW * 0.2)}" x2="${round(x + barW * 0.8)}" y1="${my}" y2="${my}" stroke="${s.color}" stroke-width="2"/>`,
+        );
+        labelY = Math.min(labelY, my - 4);
+      }
+      if (barW >= 18) {
+        parts.push(
+          `<text x="${round(x + barW / 2)}" y="${round(labelY)}" class="val" text-anchor="middle">${xmlEscape(chart.format(v))}</text>`,
+        );
+      }
+    });
+  });
+
+  // Legend along the top.
+  let lx = left;
+  for (const s of chart.series) {
+    const swatch = s.hollow
+      ? `<rect x="${lx}" y="10" width="12" height="12" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="3 2"/>`
+      : `<rect x="${lx}" y="10" width="12" height="12" fill="${s.color}"/>`;
+    parts.push(swatch);
+    parts.push(`<text x="${lx + 16}" y="20" class="legend">${xmlEscape(s.name)}</text>`);
+    lx += 16 + s.name.length * 7 + 18;
+  }
+  if (chart.marksLabel)
+    parts.push(`<text x="${lx}" y="20" class="legend muted">${xmlEscape(chart.marksLabel)}</text>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}

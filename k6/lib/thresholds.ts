@@ -1,0 +1,157 @@
+// k6 thresholds per slot. They do two jobs: the claims (error rate, p95 bounded by the
+// theory, requests completed, sync server drained) fail the run with k6's exit code 99; and
+// every submetric the summary needs must carry a threshold, because that is what makes k6
+// keep it apart and hand it to handleSummary. The latter are "probes": always true.
+
+import { METRICS, REQUEST_NAMES, TAGS } from '../../lib/registry.ts';
+import type { Plan, Slot } from './plan.ts';
+
+/** Metrics the suite adds beside the registry's, used by the k6 script only. */
+export const SUITE_METRICS = {
+  /** Rate: at each slot start, 1 when the sync server had nothing in flight or queued. */
+  syncDrained: 'sync_drained',
+} as const;
+
+/** k6's error code for a request that hit its timeout. */
+export const TIMEOUT_ERROR_CODE = '1050';
+
+/** `metric{k:v,...}` in a fixed key order: the same string names the submetric everywhere. */
+export function submetric(metric: string, tags: Readonly<Record<string, string>>): string {
+  const parts = Object.keys(tags).map((k) => `${k}:${tags[k]}`);
+  return `${metric}{${parts.join(',')}}`;
+}
+
+export interface SlotKeys {
+  /** http_req_duration of the /io requests that started in the measurement window. */
+  readonly duration: string;
+  /** http_req_failed of every /io request of the slot. */
+  readonly failed: string;
+  readonly requests: string;
+  readonly timeouts: string;
+  readonly completed: string;
+  readonly cpuSeconds: string;
+  readonly cpuPercent: string;
+  readonly rssBytes: string;
+  readonly inFlight: string;
+  readonly drained: string;
+}
+
+export function slotKeys(slot: Pick<Slot, 'scenario' | 'server'>): SlotKeys {
+  const where = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server };
+  const io = Object.assign({}, where, { [TAGS.name]: REQUEST_NAMES.io });
+  return {
+    duration: submetric(METRICS.httpReqDuration, Object.assign({}, where, { [TAGS.phase]: 'measure' })),
+    failed: submetric(METRICS.httpReqFailed, io),
+    requests: submetric(METRICS.httpReqs, io),
+    timeouts: submetric(METRICS.httpReqs, Object.assign({}, io, { error_code: TIMEOUT_ERROR_CODE })),
+    completed: submetric(METRICS.ioCompleted, where),
+    cpuSeconds: submetric(METRICS.serverCpuSeconds, where),
+    cpuPercent: submetric(METRICS.serverCpuPercent, where),
+    rssBytes: submetric(METRICS.serverRssBytes, where),
+    inFlight: submetric(METRICS.serverInFlight, where),
+    drained: submetric(SUITE_METRICS.syncDrained, where),
+  };
+}
+
+/** Fractions and allowances of the latency bounds (see p95BoundMs). */
+export const ASYNC_P95_FACTOR = 1.25;
+export const SYNC_P95_FACTOR = 1.25;
+export const OVERHEAD_ALLOWANCE_MS = 50;
+/** The error rate a slot may have; above it the claim fails. */
+export const MAX_ERROR_RATE = 0.01;
+
+/**
+ * Upper bound of a closed slot's p95 latency, from the theory:
+ * - async: every request waits the delay d, so p95 < 1.25·d + 50 ms;
+ * - sync: a request waits for the N/W requests ahead of it, so p95 < 1.25·ceil(max(1, N/W))·d
+ *   + 50 ms. The ceiling: with N/W = 2.5, requests wait two or three delays (the mean is
+ *   2.5·d by Little's law), so the p95 is three.
+ * The 25% scales with the time scale; the 50 ms does not, because it is the fixed cost of a
+ * request (two loopback HTTP hops, the event loop, k6 itself on the same 2 cores), which
+ * does not shrink when the delays do. A sync server that got faster (stopped queuing) passes
+ * this bound but fails the speedup check; an async server that queues fails both.
+ */
+export function p95BoundMs(slot: Pick<Slot, 'model' | 'vus' | 'delaySeconds'>, syncWorkers: number): number {
+  const d = slot.delaySeconds * 1000;
+  const bound =
+    slot.model === 'async'
+      ? ASYNC_P95_FACTOR * d
+      : SYNC_P95_FACTOR * Math.ceil(Math.max(1, slot.vus / syncWorkers)) * d;
+  return Math.round(bound + OVERHEAD_ALLOWANCE_MS);
+}
+
+export interface ThresholdObject {
+  threshold: string;
+  abortOnFail?: boolean;
+  delayAbortEval?: string;
+}
+export type Thresholds = Record<string, (string | ThresholdObject)[]>;
+
+export interface ThresholdSpec {
+  readonly slot: string;
+  readonly metric: string;
+  readonly expression: string;
+  /** A claim fails the run; a probe only makes k6 keep the submetric for the summary. */
+  readonly claim: boolean;
+  readonly description: string;
+  readonly abortOnFail?: boolean;
+  readonly delayAbortEvalSeconds?: number;
+}
+
+const seconds = (s: number): string => `${Math.round(s * 1000)}ms`;
+
+export function thresholdSpecs(plan: Plan): ThresholdSpec[] {
+  const specs: ThresholdSpec[] = [];
+  for (const slot of plan.slots) {
+    const keys = slotKeys(slot);
+    const add = (metric: string, expression: string, claim: boolean, description: string, extra = {}) =>
+      specs.push(Object.assign({ slot: slot.id, metric, expression, claim, description }, extra));
+    if (slot.kind === 'closed') {
+      const bound = p95BoundMs(slot, plan.syncWorkers);
+      add(
+        keys.failed,
+        `rate<${MAX_ERROR_RATE}`,
+        true,
+        `fewer than ${MAX_ERROR_RATE * 100}% of /io requests fail`,
+        {
+          // A server that fails half a slot's requests is broken: stop rather than measure on.
+          abortOnFail: true,
+          delayAbortEvalSeconds: slot.startSeconds + slot.durationSeconds / 2,
+        },
+      );
+      add(keys.duration, `p(95)<${bound}`, true, `p95 latency within the theory's bound (${bound} ms)`);
+      add(keys.completed, 'count>0', true, 'requests completed in the measurement window');
+      add(keys.drained, 'rate==1', true, 'sync server drained when the slot started');
+    } else {
+      // The open model is reported beside the claim, not part of it: the sync server is
+      // expected to fall behind here.
+      add(keys.failed, 'rate>=0', false, 'error rate (reported)');
+      add(keys.duration, 'max>=0', false, 'latency (reported)');
+      add(keys.completed, 'count>=0', false, 'completed (reported)');
+      add(keys.drained, 'rate>=0', false, 'sync server drained at slot start (reported)');
+      add(keys.requests, 'count>=0', false, 'requests sent (reported)');
+      add(keys.timeouts, 'count>=0', false, 'requests timed out (reported)');
+    }
+    add(keys.cpuSeconds, 'count>=0', false, 'server CPU seconds (reported)');
+    add(keys.cpuPercent, 'max>=0', false, 'server CPU percent (reported)');
+    add(keys.rssBytes, 'max>=0', false, 'server RSS (reported)');
+    add(keys.inFlight, 'max>=0', false, 'server requests in flight (reported)');
+  }
+  return specs;
+}
+
+export function k6Thresholds(specs: readonly ThresholdSpec[]): Thresholds {
+  const out: Thresholds = {};
+  for (const spec of specs) {
+    const list = out[spec.metric] || [];
+    out[spec.metric] = list;
+    if (spec.abortOnFail) {
+      const t: ThresholdObject = { threshold: spec.expression, abortOnFail: true };
+      if (spec.delayAbortEvalSeconds !== undefined) t.delayAbortEval = seconds(spec.delayAbortEvalSeconds);
+      list.push(t);
+    } else {
+      list.push(spec.expression);
+    }
+  }
+  return out;
+}

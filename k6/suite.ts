@@ -1,0 +1,198 @@
+// The k6 suite: the five scenarios against express, koa and fastify, one slot at a time,
+// plus the open-model variant of stress and a CPU sampler. Everything but the k6 calls lives
+// in ./lib (pure, unit-tested in Node). Bundled by esbuild.config.mjs into dist/suite.js.
+
+import { check, fail, sleep } from 'k6';
+import exec from 'k6/execution';
+import http from 'k6/http';
+import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
+import {
+  METRICS,
+  REQUEST_NAMES,
+  SERVER_NAMES,
+  SERVERS,
+  SYNC_SERVER,
+  TAGS,
+  theorySpeedup,
+} from '../lib/registry.ts';
+import { ENV, readConfig } from './lib/config.ts';
+import { k6Duration, k6Scenarios } from './lib/executors.ts';
+import { renderJunit } from './lib/junit.ts';
+import { buildPlan, samplerTicks } from './lib/plan.ts';
+import { renderReport } from './lib/report.ts';
+import { drained, parseStats, type Reading, sampleMetrics } from './lib/sampler.ts';
+import { buildSummary, type K6SummaryData, type SetupData } from './lib/summary.ts';
+import { renderTable } from './lib/table.ts';
+import { k6Thresholds, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
+
+const config = readConfig(__ENV);
+const plan = buildPlan(config);
+const ticks = samplerTicks(plan);
+const specs = thresholdSpecs(plan);
+
+export const options = {
+  scenarios: k6Scenarios(plan, ticks.length),
+  thresholds: k6Thresholds(specs),
+  // k6's own `scenario` tag is left out so that ours (the registry's scenario name, set on
+  // each slot) is the one every sample carries.
+  systemTags: [
+    'status',
+    'method',
+    'name',
+    'group',
+    'check',
+    'error',
+    'error_code',
+    'expected_response',
+    'url',
+  ],
+  summaryTrendStats: ['avg', 'med', 'p(50)', 'p(95)', 'p(99)', 'min', 'max', 'count'],
+  // /io answers are not read; /stats and /health ask for their bodies explicitly.
+  discardResponseBodies: true,
+  // setup() may wait for a backlog left by an earlier run to drain.
+  setupTimeout: '180s',
+};
+
+const ioCompleted = new Counter(METRICS.ioCompleted);
+const cpuPercent = new Trend(METRICS.serverCpuPercent);
+const cpuSeconds = new Counter(METRICS.serverCpuSeconds);
+const rssBytes = new Trend(METRICS.serverRssBytes);
+const inFlight = new Trend(METRICS.serverInFlight);
+const theory = new Gauge(METRICS.theorySpeedup);
+const syncDrained = new Rate(SUITE_METRICS.syncDrained);
+
+const slotsById: Record<string, (typeof plan.slots)[number]> = {};
+for (const slot of plan.slots) slotsById[slot.id] = slot;
+
+function getJson(url: string, name: string): { status: number; body: unknown } {
+  const res = http.get(url, { tags: { [TAGS.name]: name }, responseType: 'text', timeout: '5s' });
+  let body: unknown = null;
+  try {
+    body = typeof res.body === 'string' ? JSON.parse(res.body) : null;
+  } catch {
+    body = null;
+  }
+  return { status: res.status, body };
+}
+
+export function setup(): SetupData {
+  for (const server of SERVER_NAMES) {
+    const url = config.urls[server];
+    const { status, body } = getJson(`${url}/health`, REQUEST_NAMES.health);
+    const h = (body || {}) as { model?: string };
+    if (status !== 200) {
+      fail(
+        `${server} is not answering ${url}/health (status ${status}): start the servers or set ${SERVERS[server].urlEnv}`,
+      );
+    }
+    if (h.model !== SERVERS[server].model) {
+      fail(`${url}/health says model "${h.model}", expected "${SERVERS[server].model}" for ${server}`);
+    }
+  }
+  const health = getJson(`${config.urls[SYNC_SERVER]}/health`, REQUEST_NAMES.health).body as {
+    workers?: number;
+  };
+  const workers = health.workers;
+  if (typeof workers !== 'number' || !(workers >= 1)) fail(`${SYNC_SERVER} /health reports no worker count`);
+  if (config.syncWorkersGiven && workers !== config.syncWorkers) {
+    fail(
+      `${ENV.syncWorkers}=${config.syncWorkers} but ${SYNC_SERVER} /health reports workers=${workers}: ` +
+        `the slot plan and thresholds would not fit the server; run with -e ${ENV.syncWorkers}=${workers}`,
+    );
+  }
+  if (!config.syncWorkersGiven) {
+    console.warn(`${ENV.syncWorkers} not set: slots planned for W=1 (the longest); theory uses W=${workers}`);
+  }
+  // A previous run (or another client) may have left the sync server busy; measuring on top
+  // of that backlog would be unfair to it.
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const stats = parseStats(getJson(`${config.urls[SYNC_SERVER]}/stats`, REQUEST_NAMES.stats).body);
+    if (stats && drained(stats)) break;
+    if (Date.now() > deadline) fail(`${SYNC_SERVER} still has requests in flight or queued after 150 s`);
+    sleep(1);
+  }
+  console.log(
+    `plan: ${plan.slots.length} slots, ${Math.round(plan.totalSeconds)} s, W=${workers}, time scale ${config.timeScale}`,
+  );
+  return { syncWorkers: workers };
+}
+
+/** One /io request; closed and open slots differ only in their executor. */
+export function io(): void {
+  const slot = slotsById[exec.scenario.name];
+  if (!slot) return;
+  const start = exec.scenario.startTime;
+  const windowFrom = start + slot.warmupSeconds * 1000;
+  const windowTo = start + slot.durationSeconds * 1000;
+  const sent = Date.now();
+  const res = http.get(`${config.urls[slot.server]}/io?delay=${slot.delaySeconds}`, {
+    tags: { [TAGS.phase]: sent < windowFrom ? 'warmup' : 'measure', [TAGS.name]: REQUEST_NAMES.io },
+    timeout: k6Duration(slot.timeoutSeconds),
+  });
+  const done = Date.now();
+  // Throughput counts responses completed inside the window only: those still in flight at
+  // the slot end finish during the graceful stop and would add up to N to the sync count.
+  if (res.status === 200 && done >= windowFrom && done <= windowTo) ioCompleted.add(1);
+  check(res, { 'io status 200': (r) => r.status === 200 });
+}
+
+let previous: Reading | null = null;
+const theoryShown: Record<string, boolean> = {};
+
+/** The CPU sampler: one iteration per tick of the plan (see samplerTicks). */
+export function sampleStats(data: SetupData): void {
+  const tick = ticks[exec.scenario.iterationInTest];
+  if (!tick) return;
+  const wait = exec.scenario.startTime + tick.at * 1000 - Date.now();
+  if (wait > 0) sleep(wait / 1000);
+  const slot = plan.slots[tick.slot];
+  if (!slot) return;
+  const tags = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server, [TAGS.model]: slot.model };
+
+  if (tick.kind === 'drain-check') {
+    // In the gap before the slot: the sync server must have answered everything by now.
+    const stats = parseStats(getJson(`${config.urls[SYNC_SERVER]}/stats`, REQUEST_NAMES.stats).body);
+    if (stats) syncDrained.add(drained(stats), tags);
+    if (!theoryShown[slot.scenario] && slot.kind === 'closed') {
+      theoryShown[slot.scenario] = true;
+      theory.add(theorySpeedup(slot.vus, data.syncWorkers), { [TAGS.scenario]: slot.scenario });
+    }
+    console.log(
+      `slot ${tick.slot + 1}/${plan.slots.length} ${slot.scenario}/${slot.server}: ` +
+        (slot.arrivals
+          ? `${Math.round(slot.arrivals.perTimeUnit / slot.arrivals.timeUnitSeconds)} req/s open model`
+          : `${slot.vus} VUs`) +
+        ` × ${slot.delaySeconds} s delay, ${slot.durationSeconds} s`,
+    );
+    return;
+  }
+
+  const res = http.get(`${config.urls[slot.server]}/stats`, {
+    tags: Object.assign({ [TAGS.name]: REQUEST_NAMES.stats }, tags),
+    responseType: 'text',
+    timeout: '5s',
+  });
+  const stats = parseStats(res.body);
+  if (!stats) return;
+  const reading: Reading = { tick, stats, atMs: Date.now() };
+  const m = sampleMetrics(previous, reading);
+  previous = reading;
+  rssBytes.add(m.rssBytes, tags);
+  inFlight.add(m.inFlight, tags);
+  if (m.cpuPercent !== undefined) cpuPercent.add(m.cpuPercent, tags);
+  if (m.cpuSecondsInWindow !== undefined) cpuSeconds.add(m.cpuSecondsInWindow, tags);
+}
+
+export function handleSummary(data: K6SummaryData): Record<string, string> {
+  const summary = buildSummary({ data, config, plan, specs, now: new Date() });
+  const dir = config.resultsDir;
+  return {
+    [`${dir}/summary.json`]: `${JSON.stringify(summary, null, 2)}\n`,
+    [`${dir}/report.html`]: renderReport(summary),
+    [`${dir}/junit.xml`]: renderJunit(summary),
+    // The raw end-of-test data, for anyone who wants a figure the summary does not carry.
+    [`${dir}/k6-data.json`]: JSON.stringify(data),
+    stdout: renderTable(summary),
+  };
+}
