@@ -1,0 +1,310 @@
+// The k6 runner behind `npm run k6:stress`, `k6:smoke` and the per-scenario scripts:
+// checks k6, builds the bundle, reuses or starts the servers, reads W, picks the InfluxDB
+// output, runs k6 and turns the speedup check into the exit code.
+//
+//   tsx scripts/k6-run.ts [--smoke] [--scenarios medium,high] [--start]
+//
+// --smoke      TIME_SCALE=0.1 (unless TIME_SCALE is set): the five scenarios in about 75 s.
+// --scenarios  same as SCENARIOS=...
+// --start      always start fresh servers on free ports, even if some already answer.
+// Every option of the suite is an environment variable (docs/k6.md).
+//
+// Exit codes: k6's own (0 ok, 99 thresholds failed, ...), 1 when the speedup check fails or
+// the run could not be set up, 2 when k6 is not installed, 130/143 when interrupted.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { defaultUrl, ENV, readConfig } from '../k6/lib/config.ts';
+import { buildPlan } from '../k6/lib/plan.ts';
+import { failures, type Summary } from '../k6/lib/summary.ts';
+import { INFLUXDB, SERVER_NAMES, SERVERS, type ServerName, SYNC_SERVER } from '../lib/registry.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
+/** Brings the whole five-scenario suite (plan ≈ 70 s at W = 2) under 90 s with start-up. */
+export const SMOKE_TIME_SCALE = 0.1;
+export const K6_MISSING_EXIT = 2;
+
+const log = (line: string) => console.log(`[k6-run] ${line}`);
+
+export const K6_INSTALL_HELP = [
+  'k6 is not installed: no `k6` on PATH.',
+  'Install it with your package manager (macOS: `brew install k6`; Windows: `winget install k6`;',
+  'Debian/Ubuntu and Fedora: Grafana\'s k6 package repository, see "Install k6" in the k6 docs),',
+  'or run the suite in Docker without installing anything: `docker compose run --rm k6`.',
+].join('\n');
+
+export function findOnPath(name: string, envPath = process.env.PATH || ''): string | null {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+interface Args {
+  smoke: boolean;
+  start: boolean;
+  scenarios: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { smoke: false, start: false, scenarios: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--smoke') args.smoke = true;
+    else if (a === '--start') args.start = true;
+    else if (a === '--scenarios') args.scenarios = argv[++i];
+    else if (a?.startsWith('--scenarios=')) args.scenarios = a.slice('--scenarios='.length);
+    else throw new Error(`unknown argument ${a}; usage: k6-run.ts [--smoke] [--start] [--scenarios a,b]`);
+  }
+  return args;
+}
+
+async function getJson(url: string, timeoutMs = 1500): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return JSON.parse(text);
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    await getJson(`${url}/health`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `--out influxdb=...` when an InfluxDB answers, else null (and one line saying so). */
+export async function influxOutput(env: NodeJS.ProcessEnv): Promise<string | null> {
+  const configured = env[INFLUXDB.urlEnv];
+  const url = configured || `http://localhost:${INFLUXDB.port}/${INFLUXDB.database}`;
+  let ping: string;
+  try {
+    ping = new URL('/ping', url).href;
+  } catch {
+    log(`${INFLUXDB.urlEnv}=${url} is not a URL: results stay local`);
+    return null;
+  }
+  try {
+    const res = await fetch(ping, { signal: AbortSignal.timeout(1500) });
+    await res.arrayBuffer();
+    if (res.status < 500) return url;
+  } catch {
+    // not there
+  }
+  log(`InfluxDB not reachable at ${ping.replace(/\/ping$/, '')}: results stay local (results/)`);
+  return null;
+}
+
+interface Servers {
+  urls: Record<ServerName, string>;
+  stop: () => Promise<void>;
+}
+
+async function ensureServers(forceStart: boolean, syncWorkers: number | undefined): Promise<Servers> {
+  const urls = {} as Record<ServerName, string>;
+  for (const name of SERVER_NAMES) urls[name] = process.env[SERVERS[name].urlEnv] || defaultUrl(name);
+  if (!forceStart) {
+    const up = await Promise.all(SERVER_NAMES.map((n) => answers(urls[n])));
+    if (up.every(Boolean)) {
+      log(`reusing the running servers: ${SERVER_NAMES.map((n) => `${n} ${urls[n]}`).join(', ')}`);
+      return { urls, stop: async () => {} };
+    }
+    const missing = SERVER_NAMES.filter((_, i) => !up[i]);
+    if (up.some(Boolean)) {
+      throw new Error(
+        `${missing.join(', ')} not answering /health while ${SERVER_NAMES.filter((_, i) => up[i]).join(', ')} do: ` +
+          'start all of them (npm run servers), stop all of them, or pass --start',
+      );
+    }
+  }
+  // The launcher is imported only when needed, so a run against running servers (or docker)
+  // does not depend on it.
+  const { startServers } = await import('../servers/launch.ts');
+  log(`starting upstream, ${SERVER_NAMES.join(', ')}${forceStart ? ' on free ports' : ''} ...`);
+  const ports = forceStart ? { upstream: 0, express: 0, koa: 0, fastify: 0 } : undefined;
+  const started = await startServers(
+    Object.assign({ quiet: false }, ports ? { ports } : {}, syncWorkers ? { syncWorkers } : {}),
+  );
+  for (const name of SERVER_NAMES) urls[name] = started.urls[name];
+  log(
+    `started: ${SERVER_NAMES.map((n) => `${n} ${urls[n]}`).join(', ')} (upstream ${started.urls.upstream})`,
+  );
+  return { urls, stop: () => started.stop() };
+}
+
+/**
+ * Without a terminal, k6 writes one "Request Failed" warning per failed request (hundreds
+ * when the sync server times out in the open model) and logfmt lines for the script's
+ * console output: keep the first few warnings, count the rest, and print console lines plainly.
+ */
+function filterStderr(child: ChildProcess): Promise<number> {
+  let suppressed = 0;
+  let shown = 0;
+  const rl = createInterface({ input: child.stderr as NodeJS.ReadableStream });
+  rl.on('line', (line) => {
+    if (line.includes('msg="Request Failed"')) {
+      if (shown < 3) {
+        shown++;
+        process.stderr.write(`${line}\n`);
+      } else suppressed++;
+      return;
+    }
+    const consoleLine = /level=(\w+) msg="((?:[^"\\]|\\.)*)" source=console/.exec(line);
+    if (consoleLine) {
+      process.stdout.write(`[k6] ${consoleLine[2]?.replace(/\\"/g, '"')}\n`);
+      return;
+    }
+    process.stderr.write(`${line}\n`);
+  });
+  return new Promise((resolve) => rl.on('close', () => resolve(suppressed)));
+}
+
+function fmtDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds - m * 60);
+  return m ? `${m} min ${s} s` : `${s} s`;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const k6 = findOnPath('k6');
+  if (!k6) {
+    console.error(K6_INSTALL_HELP);
+    return K6_MISSING_EXIT;
+  }
+  const version = spawnSync(k6, ['version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] || 'k6';
+  log(`using ${version} (${k6})`);
+
+  const env: Record<string, string | undefined> = Object.assign({}, process.env);
+  if (args.smoke && !env[ENV.timeScale]) env[ENV.timeScale] = String(SMOKE_TIME_SCALE);
+  if (args.scenarios) env[ENV.scenarios] = args.scenarios;
+  readConfig(env); // fail fast on a bad option, before anything starts
+
+  log('building dist/suite.js');
+  const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0 || !existsSync(BUNDLE)) {
+    console.error('[k6-run] the bundle did not build');
+    return 1;
+  }
+
+  const requestedWorkers = env[ENV.syncWorkers] ? Number(env[ENV.syncWorkers]) : undefined;
+  const servers = await ensureServers(args.start, requestedWorkers);
+  let k6Child: ChildProcess | null = null;
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!k6Child) {
+      void servers.stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      return;
+    }
+    // The first signal asks k6 to stop gracefully (it still writes the summary of what ran);
+    // a second one makes it abort.
+    log(signalled ? 'aborting k6' : `${signal}: stopping k6; the results of what ran are kept`);
+    signalled = signal;
+    k6Child.kill('SIGINT');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const health = (await getJson(`${servers.urls[SYNC_SERVER]}/health`)) as { workers?: number };
+    const workers = health.workers;
+    if (typeof workers !== 'number' || workers < 1)
+      throw new Error(`${SYNC_SERVER} /health reports no workers`);
+    env[ENV.syncWorkers] = String(workers);
+    for (const name of SERVER_NAMES) env[SERVERS[name].urlEnv] = servers.urls[name];
+    const config = readConfig(env);
+    const plan = buildPlan(config);
+    log(
+      `W = ${workers} sync workers (${SYNC_SERVER} /health); theory speedup max(1, N/${workers}); ` +
+        `time scale ${config.timeScale}`,
+    );
+    const influx = await influxOutput(env);
+    if (influx) log(`streaming metrics to InfluxDB: ${influx}`);
+    const resultsDir = path.resolve(ROOT, config.resultsDir);
+    mkdirSync(resultsDir, { recursive: true }); // k6 does not create it
+
+    const k6Args = ['run'];
+    if (influx) k6Args.push('--out', `influxdb=${influx}`);
+    const pass: Record<string, string> = {
+      [ENV.syncWorkers]: String(workers),
+      [ENV.timeScale]: String(config.timeScale),
+      [ENV.scenarios]: config.scenarios.join(','),
+      [ENV.slotSeconds]: String(config.slotSeconds),
+      [ENV.resultsDir]: resultsDir,
+      [ENV.k6Version]: version,
+    };
+    for (const name of SERVER_NAMES) pass[SERVERS[name].urlEnv] = servers.urls[name];
+    for (const [k, v] of Object.entries(pass)) k6Args.push('-e', `${k}=${v}`);
+    k6Args.push(BUNDLE);
+    log(
+      `running k6: ${config.scenarios.join(', ')} × ${SERVER_NAMES.join(', ')} in ${plan.slots.length} slots, ` +
+        `about ${fmtDuration(plan.totalSeconds)}`,
+    );
+
+    const started = Date.now();
+    const tty = Boolean(process.stderr.isTTY);
+    // Its own process group: a terminal's Ctrl-C reaches the runner only, which passes one
+    // SIGINT on, so k6 stops gracefully instead of receiving two signals and aborting.
+    const child = spawn(k6, k6Args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', tty ? 'inherit' : 'pipe'],
+      detached: true,
+    });
+    k6Child = child;
+    const suppressed = tty ? Promise.resolve(0) : filterStderr(child);
+    const code: number = await new Promise((resolve) => {
+      child.on('exit', (c) => resolve(c ?? 1));
+      child.on('error', (err) => {
+        console.error(`[k6-run] could not run k6: ${err.message}`);
+        resolve(1);
+      });
+    });
+    k6Child = null;
+    const hidden = await suppressed;
+    if (hidden > 0)
+      log(`${hidden} more "Request Failed" warnings from k6 not shown (counted in the figures)`);
+    log(`k6 exited with code ${code} after ${fmtDuration((Date.now() - started) / 1000)}`);
+
+    const summaryPath = path.join(resultsDir, 'summary.json');
+    if (!existsSync(summaryPath)) {
+      console.error(`[k6-run] no ${summaryPath}: k6 did not get as far as its summary`);
+      return signalled ? (signalled === 'SIGINT' ? 130 : 143) : code || 1;
+    }
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
+    log(`results: ${path.relative(process.cwd(), resultsDir) || '.'}/{summary.json,report.html,junit.xml}`);
+    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    const speedup = failures(summary).filter((c) => c.kind === 'speedup');
+    if (speedup.length > 0) {
+      console.error('[k6-run] speedup check failed:');
+      for (const c of speedup) console.error(c.message);
+      return 1;
+    }
+    if (code === 99) console.error('[k6-run] k6 thresholds failed (exit 99): see the FAIL lines above');
+    return code;
+  } finally {
+    await servers.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`[k6-run] ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
