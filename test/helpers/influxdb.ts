@@ -29,7 +29,8 @@ export interface RunningInfluxDB {
   readonly database: string;
   /** k6's `--out influxdb=` target for this instance. */
   readonly k6Url: string;
-  query(q: string): Promise<InfluxStatementResult>;
+  /** One InfluxQL statement; timestamps in milliseconds, or RFC 3339 strings with `epoch: 'rfc3339'`. */
+  query(q: string, epoch?: 'ms' | 'rfc3339'): Promise<InfluxStatementResult>;
   /** Writes line protocol (nanosecond timestamps). */
   write(lines: string): Promise<void>;
   stop(): Promise<void>;
@@ -135,8 +136,9 @@ export async function startInfluxDB(options: { timeoutMs?: number } = {}): Promi
     url,
     database,
     k6Url: `${url}/${database}`,
-    async query(q) {
-      const res = await fetch(`${url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
+    async query(q, epoch = 'ms') {
+      const params = new URLSearchParams({ db: database, q, ...(epoch === 'ms' ? { epoch } : {}) });
+      const res = await fetch(`${url}/query?${params}`);
       const body = (await res.json()) as { results?: InfluxStatementResult[]; error?: string };
       if (!res.ok || body.error) throw new Error(`InfluxDB ${res.status}: ${body.error ?? ''} for ${q}`);
       const result = body.results?.[0];
@@ -153,4 +155,64 @@ export async function startInfluxDB(options: { timeoutMs?: number } = {}): Promi
     },
     stop,
   };
+}
+
+// --- Line protocol, to record a run as a fixture and load it back ------------------------------
+
+const escapeKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
+const escapeMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
+const quoteString = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+
+/** "2026-11-26T21:05:01.302335263Z" -> nanoseconds since the epoch, exactly (as a string). */
+function rfc3339ToNs(time: string): string {
+  const match = /^(.*?)(?:\.(\d{1,9}))?Z$/.exec(time);
+  if (!match?.[1]) throw new Error(`not an RFC 3339 UTC time: ${time}`);
+  const ms = Date.parse(`${match[1]}Z`);
+  return (BigInt(ms) * 1_000_000n + BigInt((match[2] ?? '').padEnd(9, '0'))).toString();
+}
+
+/**
+ * Every point of the given measurements as line protocol, tags and typed fields as InfluxDB
+ * stores them, with nanosecond timestamps: k6 writes every sample as its own point, and two
+ * samples with the same tags in the same microsecond would collapse into one at a coarser
+ * precision (io_completed, a counter of 1s, would then count fewer requests than k6 did).
+ */
+export async function exportLineProtocol(influx: RunningInfluxDB, measurements: readonly string[]) {
+  const lines: string[] = [];
+  for (const measurement of measurements) {
+    const tagKeys = new Set(
+      ((await influx.query(`SHOW TAG KEYS FROM "${measurement}"`)).series?.[0]?.values ?? []).map((v) =>
+        String(v[0]),
+      ),
+    );
+    const fieldTypes = new Map(
+      ((await influx.query(`SHOW FIELD KEYS FROM "${measurement}"`)).series?.[0]?.values ?? []).map(
+        (v) => [String(v[0]), String(v[1])] as const,
+      ),
+    );
+    const series = (await influx.query(`SELECT * FROM "${measurement}"`, 'rfc3339')).series ?? [];
+    for (const { columns, values } of series) {
+      for (const row of values) {
+        const tags: string[] = [];
+        const fields: string[] = [];
+        columns.forEach((column, i) => {
+          const value = row[i];
+          if (column === 'time' || value === null || value === undefined) return;
+          if (tagKeys.has(column)) tags.push(`${escapeKey(column)}=${escapeKey(String(value))}`);
+          else if (fieldTypes.get(column) === 'string')
+            fields.push(`${escapeKey(column)}=${quoteString(String(value))}`);
+          else if (fieldTypes.get(column) === 'integer') fields.push(`${escapeKey(column)}=${value}i`);
+          else fields.push(`${escapeKey(column)}=${value}`);
+        });
+        const head = [escapeMeasurement(measurement), ...tags.sort()].join(',');
+        lines.push(`${head} ${fields.join(',')} ${rfc3339ToNs(String(row[0]))}`);
+      }
+    }
+  }
+  return lines;
+}
+
+/** Writes line protocol in batches (nanosecond timestamps, as exportLineProtocol makes them). */
+export async function loadLineProtocol(influx: RunningInfluxDB, lines: readonly string[], batch = 5000) {
+  for (let i = 0; i < lines.length; i += batch) await influx.write(lines.slice(i, i + batch).join('\n'));
 }
