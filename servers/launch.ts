@@ -34,6 +34,8 @@ export interface RunningServers<N extends ServiceName = ServiceName> {
   readonly urls: Record<N, string>;
   /** Process id of each server (the sync server's primary). */
   readonly pids: Record<N, number>;
+  /** The line each server printed when listening, e.g. `express listening on http://... (sync, 2 workers)`. */
+  readonly lines: Record<N, string>;
   /** Resolves if a server exits on its own after start; never while stop() runs. */
   readonly exited: Promise<{ name: N; code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM to every server, SIGKILL after 5 s; resolves when all have exited. */
@@ -43,7 +45,8 @@ export interface RunningServers<N extends ServiceName = ServiceName> {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Resolved here, so children start the same way whatever the caller's working directory.
 const TSX = import.meta.resolve('tsx');
-const LISTENING = /^(\S+) listening on (http:\/\/\S+) /m;
+// A whole line only: a chunk may end in the middle of it.
+const LISTENING = /^(\S+) listening on (http:\/\/\S+) .*\n/m;
 const KILL_AFTER_MS = 5000;
 
 export function serverFile(name: ServiceName): string {
@@ -98,16 +101,19 @@ export async function startServers<N extends ServiceName = ServiceName>(
 
   const urls = {} as Record<N, string>;
   const pids = {} as Record<N, number>;
+  const lines = {} as Record<N, string>;
   for (const [name, child] of started) {
     urls[name] = child.url;
     pids[name] = child.process.pid as number;
+    lines[name] = child.line;
   }
-  return { urls, pids, exited, stop };
+  return { urls, pids, lines, exited, stop };
 }
 
 interface Child {
   readonly process: ChildProcess;
   url: string;
+  line: string;
   ready: boolean;
   whenReady(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -130,6 +136,7 @@ function spawnServer(name: ServiceName, env: Record<string, string>, options: { 
   const child: Child = {
     process: proc,
     url: '',
+    line: '',
     ready: false,
     async whenReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
@@ -142,7 +149,10 @@ function spawnServer(name: ServiceName, env: Record<string, string>, options: { 
         proc.stdout?.setEncoding('utf8').on('data', (text: string) => {
           out += text;
           const m = LISTENING.exec(out);
-          if (m?.[2] && !child.url) resolve(clientUrl(m[2]));
+          if (m?.[2] && !child.line) {
+            child.line = m[0].trimEnd();
+            resolve(clientUrl(m[2]));
+          }
         });
       });
       const timedOut = new Promise<never>((_, reject) => {

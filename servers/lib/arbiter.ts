@@ -24,7 +24,7 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import net, { type Socket } from 'node:net';
-import type { ServerName } from '../../lib/registry.ts';
+import { LIMITS, type ServerName } from '../../lib/registry.ts';
 import type { ServerConfig } from './config.ts';
 import { rawJsonResponse } from './http.ts';
 import { announce, fail, listenOrFail, onShutdown } from './serve.ts';
@@ -176,8 +176,10 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
       const end = conn.head.indexOf('\r\n\r\n');
       if (end !== -1) return onHeadComplete(conn, end + 4);
       if (conn.head.length > MAX_HEAD_BYTES) {
-        if (conn.head.indexOf('\r\n') === -1) {
-          close(conn, 414, `request line longer than ${MAX_HEAD_BYTES} bytes`);
+        // The same split a worker makes: a target over the URL limit is 414, other bulk is 431.
+        const lineEnd = conn.head.indexOf('\r\n');
+        if ((lineEnd === -1 ? conn.head.length : lineEnd) > LIMITS.maxUrlLength) {
+          close(conn, 414, `request target must be at most ${LIMITS.maxUrlLength} characters`);
         } else {
           close(conn, 431, `request head larger than ${MAX_HEAD_BYTES} bytes`);
         }

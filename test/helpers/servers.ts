@@ -38,6 +38,9 @@ export function useServers<N extends ServiceName = ServiceName>(
     get pids() {
       return get().pids;
     },
+    get lines() {
+      return get().lines;
+    },
     get exited() {
       return get().exited;
     },
