@@ -18,11 +18,24 @@ if (batches.length === 0) batches.push(1000, 2000, 5000);
 const servers = await startServers({ only: ['upstream'], ports: { upstream: 0 } });
 const pool = new Pool(servers.urls.upstream, { connections: Math.max(...batches), keepAliveTimeout: 60_000 });
 
-async function batch(n: number): Promise<{ added: number[]; wallMs: number; errors: number }> {
+/**
+ * n requests; with `spreadMs` their starts are spread evenly over that window (for spreadMs =
+ * delay, n are in flight at once in steady state, as n closed-loop clients produce), else all
+ * leave in one burst.
+ */
+async function batch(
+  n: number,
+  spreadMs = 0,
+): Promise<{ added: number[]; wallMs: number; errors: number; peak: number }> {
   const started = performance.now();
   let errors = 0;
+  let inFlight = 0;
+  let peak = 0;
   const added = await Promise.all(
-    Array.from({ length: n }, async () => {
+    Array.from({ length: n }, async (_, i) => {
+      if (spreadMs) await sleepUntil(started + (i * spreadMs) / n);
+      inFlight++;
+      peak = Math.max(peak, inFlight);
       const t = performance.now();
       try {
         const res = await pool.request({ method: 'GET', path: `/io?delay=${delay}` });
@@ -31,10 +44,15 @@ async function batch(n: number): Promise<{ added: number[]; wallMs: number; erro
       } catch {
         errors++;
       }
+      inFlight--;
       return performance.now() - t - delay * 1000;
     }),
   );
-  return { added: added.sort((a, b) => a - b), wallMs: performance.now() - started, errors };
+  return { added: added.sort((a, b) => a - b), wallMs: performance.now() - started, errors, peak };
+}
+
+function sleepUntil(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -47,13 +65,19 @@ console.log(
 );
 // Warm-up: opens the pool's connections and lets both processes' JIT settle before measuring.
 await batch(Math.max(...batches));
-console.log('concurrent   added p50   added p99   added max   wall - delay   errors');
-for (const n of batches) {
-  const { added, wallMs, errors } = await batch(n);
-  console.log(
-    `${String(n).padStart(10)} ${fmt(pct(added, 50))}  ${fmt(pct(added, 99))}  ${fmt(added.at(-1) ?? 0)}  ` +
-      `${fmt(wallMs - delay * 1000)}     ${errors}`,
-  );
+for (const [title, spreadMs] of [
+  [`starts spread over ${delay} s (steady state: N waiting at once)`, delay * 1000],
+  ['one burst (N sent in the same instant: parsing and answering them is queued)', 0],
+] as const) {
+  console.log(`\n${title}`);
+  console.log('         N   peak   added p50   added p99   added max   errors');
+  for (const n of batches) {
+    const { added, errors, peak } = await batch(n, spreadMs);
+    console.log(
+      `${String(n).padStart(10)} ${String(peak).padStart(6)} ${fmt(pct(added, 50))}  ${fmt(pct(added, 99))}  ` +
+        `${fmt(added.at(-1) ?? 0)}     ${errors}`,
+    );
+  }
 }
 await pool.close();
 await servers.stop();

@@ -19,6 +19,12 @@ const stop = async (code: number) => {
 };
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+// `kill <npm pid>` ends npm and its `sh -c` without passing the signal on; this process is then
+// re-parented. Notice it, so no orphaned server keeps ports 8001-8004 taken.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop(0);
+}, 500).unref();
 servers.exited.then(({ name, code, signal }) => {
   // A server exits 0 only when signalled (Ctrl-C reaches every process of the group at once).
   if (code !== 0) console.error(`${name} exited (${signal ?? `code ${code}`}); stopping the others`);

@@ -111,6 +111,7 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
     while (idle.length > 0 && queue.size > 0) {
       const conn = queue.values().next().value as Conn;
       queue.delete(conn);
+      if (conn.socket.destroyed) continue;
       handOff(conn, idle.shift() as WorkerState);
     }
   };

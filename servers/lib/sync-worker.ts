@@ -24,7 +24,10 @@ export async function runSyncWorker(
   server.on('request', (req) => req.socket.setTimeout(0));
 
   process.on('message', (msg: ConnMessage, handle: unknown) => {
-    if (msg?.type !== 'conn' || !handle) return;
+    if (msg?.type !== 'conn') return;
+    // Node sends the message alone when the socket closed just before it left the primary: say
+    // done at once, or the primary would count this worker busy forever.
+    if (!handle) return report('done');
     const socket = handle as Socket;
     // One connection, one request: this worker is idle again only once it is closed.
     socket.once('close', () => report('done'));
