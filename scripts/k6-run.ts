@@ -236,7 +236,8 @@ async function main(): Promise<number> {
     const resultsDir = path.resolve(ROOT, config.resultsDir);
     mkdirSync(resultsDir, { recursive: true }); // k6 does not create it
 
-    const k6Args = ['run'];
+    // Port 0: the REST API k6 opens would otherwise clash with any other k6 on this machine.
+    const k6Args = ['run', '--address', '127.0.0.1:0'];
     if (influx) k6Args.push('--out', `influxdb=${influx}`);
     const pass: Record<string, string> = {
       [ENV.syncWorkers]: String(workers),

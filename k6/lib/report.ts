@@ -57,7 +57,8 @@ function card(title: string, note: string, body: string): string {
 
 export function renderReport(summary: Summary): string {
   const scen = summary.scenarios;
-  const cats = scen.map((s) => `${s.name} (${s.vus}×${fmtLatency(s.delaySeconds * 1000)})`);
+  const cats = scen.map((s) => `${s.name}\n${s.vus} × ${fmtLatency(s.delaySeconds * 1000)}`);
+  const shortX = (v: number) => `${v.toFixed(1)}x`;
   const speedupSeries = (kind: 'latency' | 'throughput') => [
     {
       name: 'theory max(1, N/W)',
@@ -90,6 +91,7 @@ export function renderReport(summary: Summary): string {
         categories: cats,
         series: speedupSeries('latency'),
         format: fmtSpeedup,
+        label: shortX,
       }),
     ),
     card(
@@ -100,11 +102,12 @@ export function renderReport(summary: Summary): string {
         categories: cats,
         series: speedupSeries('throughput'),
         format: fmtSpeedup,
+        label: shortX,
       }),
     ),
     card(
       'Latency per server',
-      'Bar: median (p50); ticks above it: p95 and p99. Log scale.',
+      'Bar: median (p50), labelled in ms; ticks above it: p95 and p99. Log scale.',
       barChart({
         title: 'Latency percentiles',
         categories: cats,
@@ -115,6 +118,8 @@ export function renderReport(summary: Summary): string {
           marks: [scen.map((s) => s.servers[n]?.p95 ?? null), scen.map((s) => s.servers[n]?.p99 ?? null)],
         })),
         format: fmtLatency,
+        // Bar labels without the unit, to fit three bars side by side.
+        label: (v) => (v < 1000 ? `${Math.round(v)}` : `${(v / 1000).toFixed(1)}s`),
         log: true,
         marksLabel: 'ticks: p95, p99',
       }),
@@ -132,12 +137,13 @@ export function renderReport(summary: Summary): string {
     ),
     card(
       'Server CPU per request',
-      'CPU seconds (user + system, every process of the server) in the window ÷ responses completed in it.',
+      "CPU seconds (user + system, every process of the server) in the window ÷ responses completed in it; labels in ms. At low request rates the idle cost of the server's processes dominates.",
       barChart({
         title: 'CPU milliseconds per request',
         categories: cats,
         series: perServer((s, n) => s.servers[n]?.cpuMsPerRequest),
         format: (v) => `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} ms`,
+        label: (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)),
       }),
     ),
     card(

@@ -18,6 +18,8 @@ export interface BarChart {
   readonly categories: readonly string[];
   readonly series: readonly Series[];
   readonly format: (v: number) => string;
+  /** Shorter text for the value printed above each bar; default `format`. */
+  readonly label?: (v: number) => string;
   readonly log?: boolean;
   readonly width?: number;
   readonly height?: number;
@@ -37,11 +39,11 @@ function niceStep(max: number): number {
 
 export function barChart(chart: BarChart): string {
   const width = chart.width ?? 560;
-  const height = chart.height ?? 300;
+  const height = chart.height ?? 310;
   const left = 64;
   const right = 12;
   const top = 34;
-  const bottom = 34;
+  const bottom = 40;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const all: number[] = [];
@@ -87,9 +89,16 @@ export function barChart(chart: BarChart): string {
   const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
   chart.categories.forEach((cat, ci) => {
     const gx = left + ci * groupW;
+    // A category may carry a second line (e.g. "medium\n10 × 100 ms"), set smaller below.
+    const [head, sub] = cat.split('\n');
+    const cx = round(gx + groupW / 2);
     parts.push(
-      `<text x="${round(gx + groupW / 2)}" y="${base + 18}" class="cat" text-anchor="middle">${xmlEscape(cat)}</text>`,
+      `<text x="${cx}" y="${base + 16}" class="cat" text-anchor="middle">${xmlEscape(head || '')}</text>`,
     );
+    if (sub)
+      parts.push(
+        `<text x="${cx}" y="${base + 30}" class="axis" text-anchor="middle">${xmlEscape(sub)}</text>`,
+      );
     chart.series.forEach((s, si) => {
       const v = s.values[ci];
       const x = gx + groupW * 0.1 + si * barW;
@@ -120,8 +129,9 @@ export function barChart(chart: BarChart): string {
         labelY = Math.min(labelY, my - 4);
       }
       if (barW >= 18) {
+        const label = (chart.label ?? chart.format)(v);
         parts.push(
-          `<text x="${round(x + barW / 2)}" y="${round(labelY)}" class="val" text-anchor="middle">${xmlEscape(chart.format(v))}</text>`,
+          `<text x="${round(x + barW / 2)}" y="${round(labelY)}" class="val" text-anchor="middle">${xmlEscape(label)}</text>`,
         );
       }
     });

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ALL_SCENARIOS, readConfig } from '../k6/lib/config.ts';
+import { EXEC, k6Duration, k6Scenarios, SAMPLER_SCENARIO, slotScenario } from '../k6/lib/executors.ts';
+import {
+  buildPlan,
+  cycleSeconds,
+  MIN_GAP_SECONDS,
+  MIN_SLOT_CYCLES,
+  type Plan,
+  samplerTicks,
+  slotEnd,
+  warmupEnd,
+} from '../k6/lib/plan.ts';
+import { SCENARIOS, SERVER_NAMES, STRESS_OPEN_SCENARIO } from '../lib/registry.ts';
+
+const plan = (env: Record<string, string> = {}): Plan =>
+  buildPlan(readConfig(Object.assign({ SYNC_WORKERS: '2' }, env)));
+const close = (a: number, b: number, eps = 0.002) => Math.abs(a - b) <= eps;
+
+describe('config', () => {
+  it('defaults to every scenario, registry URLs, scale 1, W = 1 when SYNC_WORKERS is unset', () => {
+    const cfg = readConfig({});
+    assert.deepEqual(cfg.scenarios, ALL_SCENARIOS);
+    assert.equal(cfg.urls.express, 'http://127.0.0.1:8002');
+    assert.equal(cfg.timeScale, 1);
+    assert.equal(cfg.syncWorkers, 1);
+    assert.equal(cfg.syncWorkersGiven, false);
+    assert.equal(cfg.resultsDir, 'results');
+  });
+
+  it('reads the environment, keeping registry order whatever order SCENARIOS lists', () => {
+    const cfg = readConfig({ SCENARIOS: 'high, medium', KOA_URL: 'http://koa:8003/', TIME_SCALE: '0.5' });
+    assert.deepEqual(cfg.scenarios, ['medium', 'high']);
+    assert.equal(cfg.urls.koa, 'http://koa:8003');
+    assert.equal(cfg.timeScale, 0.5);
+  });
+
+  it('names what is wrong with a bad option', () => {
+    assert.throws(() => readConfig({ SCENARIOS: 'medium,huge' }), /unknown scenario\(s\) huge/);
+    assert.throws(() => readConfig({ TIME_SCALE: '0' }), /TIME_SCALE must be a positive number/);
+    assert.throws(() => readConfig({ SYNC_WORKERS: '1.5' }), /SYNC_WORKERS must be a whole number/);
+  });
+});
+
+describe('slot plan', () => {
+  it('gives every scenario × server its own slot, express first, the open model last with express last', () => {
+    const p = plan();
+    assert.equal(p.slots.length, (SCENARIOS.length + 1) * SERVER_NAMES.length);
+    assert.deepEqual(
+      p.slots.slice(0, 3).map((s) => s.id),
+      ['baseline_express', 'baseline_koa', 'baseline_fastify'],
+    );
+    assert.deepEqual(
+      p.slots.slice(-3).map((s) => [s.scenario, s.server]),
+      [
+        [STRESS_OPEN_SCENARIO, 'koa'],
+        [STRESS_OPEN_SCENARIO, 'fastify'],
+        [STRESS_OPEN_SCENARIO, 'express'],
+      ],
+    );
+    for (const s of p.slots) assert.match(s.id, /^[A-Za-z0-9_-]+$/);
+    assert.equal(new Set(p.slots.map((s) => s.id)).size, p.slots.length);
+  });
+
+  for (const scale of ['1', '0.1']) {
+    for (const w of ['1', '2', '4']) {
+      it(`never overlaps two slots and leaves a gap between them (scale ${scale}, W=${w})`, () => {
+        const p = plan({ TIME_SCALE: scale, SYNC_WORKERS: w });
+        p.slots.forEach((slot, i) => {
+          const busyUntil = slot.startSeconds + slot.durationSeconds + slot.gracefulStopSeconds;
+          const next = p.slots[i + 1];
+          if (next)
+            assert.ok(next.startSeconds - busyUntil >= MIN_GAP_SECONDS - 1e-9, `${slot.id} -> ${next.id}`);
+          else assert.ok(close(p.totalSeconds, busyUntil + slot.gapSeconds));
+        });
+        assert.ok((p.slots[0]?.startSeconds ?? 0) > 0, 'the first slot waits for its drain check');
+      });
+    }
+  }
+
+  it('lets the slowest in-flight request finish in the graceful stop: a sync cycle on express, a delay on async', () => {
+    for (const slot of plan().slots.filter((s) => s.kind === 'closed')) {
+      const slowest = slot.model === 'sync' ? slot.cycleSeconds : slot.delaySeconds;
+      assert.ok(slot.gracefulStopSeconds > slowest, slot.id);
+      assert.ok(slot.timeoutSeconds > slot.cycleSeconds * 2, slot.id);
+    }
+    for (const slot of plan().slots.filter((s) => s.kind === 'open')) {
+      assert.ok(slot.gracefulStopSeconds > slot.timeoutSeconds, slot.id);
+    }
+  });
+
+  it('warms up for one sync cycle and lasts at least six', () => {
+    for (const w of [1, 2]) {
+      for (const slot of plan({ SYNC_WORKERS: String(w) }).slots.filter((s) => s.kind === 'closed')) {
+        const cycle = cycleSeconds(slot.vus, slot.delaySeconds, w);
+        assert.ok(close(slot.warmupSeconds, cycle), slot.id);
+        assert.ok(slot.durationSeconds >= MIN_SLOT_CYCLES * cycle - 1e-9, slot.id);
+        assert.ok(slot.durationSeconds >= 30 - 1e-9, slot.id);
+      }
+    }
+    // W = 2: stress is 25 cycles of 0.3 s = 7.5 s; six of them outlast the 30 s default.
+    const stress = plan().slots.find((s) => s.id === 'stress_express');
+    assert.equal(stress?.durationSeconds, 45);
+  });
+
+  it('scales delays, warm-ups and slot lengths with TIME_SCALE and keeps their ratios', () => {
+    const full = plan();
+    const half = plan({ TIME_SCALE: '0.5' });
+    full.slots.forEach((a, i) => {
+      const b = half.slots[i];
+      assert.ok(b);
+      assert.ok(close(b.delaySeconds, a.delaySeconds / 2), a.id);
+      assert.ok(close(b.warmupSeconds, a.warmupSeconds / 2), a.id);
+      assert.ok(close(b.durationSeconds, a.durationSeconds / 2), a.id);
+      assert.ok(close(b.timeoutSeconds, a.timeoutSeconds / 2), a.id);
+      assert.ok(close(b.cycleSeconds / b.delaySeconds, a.cycleSeconds / a.delaySeconds), a.id);
+    });
+    assert.ok(half.totalSeconds < full.totalSeconds * 0.55);
+  });
+
+  it('fits the smoke suite (TIME_SCALE=0.1) in 75 s of plan with W = 2, leaving room for start-up in 90 s', () => {
+    assert.ok(plan({ TIME_SCALE: '0.1' }).totalSeconds <= 75);
+  });
+
+  it('runs only the chosen scenarios', () => {
+    const p = plan({ SCENARIOS: 'medium,stress-open' });
+    assert.deepEqual([...new Set(p.slots.map((s) => s.scenario))], ['medium', STRESS_OPEN_SCENARIO]);
+  });
+});
+
+describe('sampler ticks', () => {
+  const p = plan({ TIME_SCALE: '0.2' });
+  const ticks = samplerTicks(p);
+
+  it('are in time order', () => {
+    for (let i = 1; i < ticks.length; i++) assert.ok((ticks[i]?.at ?? 0) >= (ticks[i - 1]?.at ?? 0));
+  });
+
+  it('read each slot at its start, exactly at the window edges, and check the drain before it starts', () => {
+    p.slots.forEach((slot, i) => {
+      const mine = ticks.filter((t) => t.slot === i);
+      const kind = (k: string) => mine.filter((t) => t.kind === k);
+      assert.equal(kind('window-start')[0]?.at, warmupEnd(slot));
+      assert.equal(kind('window-end')[0]?.at, slotEnd(slot));
+      assert.equal(kind('slot-start')[0]?.at, slot.startSeconds);
+      const drain = kind('drain-check')[0]?.at ?? -1;
+      assert.ok(drain < slot.startSeconds);
+      const prev = p.slots[i - 1];
+      if (prev) assert.ok(drain > prev.startSeconds + prev.durationSeconds + prev.gracefulStopSeconds);
+      for (const t of mine.filter((t) => t.inWindow)) {
+        assert.ok(t.at >= warmupEnd(slot) && t.at <= slotEnd(slot), `${slot.id} at ${t.at}`);
+      }
+      assert.ok(kind('tick').length >= 3, slot.id);
+    });
+  });
+});
+
+describe('executors', () => {
+  const p = plan();
+
+  it('closed slots: constant-vus, N VUs, tagged scenario/server/model', () => {
+    const slot = p.slots.find((s) => s.id === 'medium_koa');
+    assert.ok(slot);
+    assert.deepEqual(slotScenario(slot), {
+      executor: 'constant-vus',
+      vus: 10,
+      exec: EXEC.io,
+      startTime: k6Duration(slot.startSeconds),
+      duration: '30000ms',
+      gracefulStop: k6Duration(slot.gracefulStopSeconds),
+      tags: { scenario: 'medium', server: 'koa', model: 'async' },
+    });
+  });
+
+  it('the open slots: constant-arrival-rate at N per d (the async closed-loop capacity), VUs bounded at 2N', () => {
+    const slot = p.slots.find((s) => s.id === 'stress_open_express');
+    assert.ok(slot);
+    const sc = slotScenario(slot);
+    assert.equal(sc.executor, 'constant-arrival-rate');
+    assert.equal(sc.rate, 50);
+    assert.equal(sc.timeUnit, '300ms');
+    assert.equal(sc.preAllocatedVUs, 100);
+    assert.equal(sc.maxVUs, 100);
+    assert.deepEqual(sc.tags, { scenario: STRESS_OPEN_SCENARIO, server: 'express', model: 'sync' });
+  });
+
+  it('adds one sampler VU that runs one iteration per tick for the whole plan', () => {
+    const all = k6Scenarios(p, 42);
+    assert.equal(Object.keys(all).length, p.slots.length + 1);
+    const sampler = all[SAMPLER_SCENARIO];
+    assert.equal(sampler?.executor, 'per-vu-iterations');
+    assert.equal(sampler?.iterations, 42);
+    assert.equal(sampler?.vus, 1);
+  });
+});

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SPEEDUP_MAX_FRACTION, SPEEDUP_MIN_FRACTION } from '../k6/lib/speedup.ts';
+import type { Summary } from '../k6/lib/summary.ts';
+import { SCENARIOS, SERVER_NAMES } from '../lib/registry.ts';
+import { findOnPath, influxOutput, K6_MISSING_EXIT } from '../scripts/k6-run.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNNER = ['--import', 'tsx', 'scripts/k6-run.ts'];
+const k6 = findOnPath('k6');
+
+/** A port nothing listens on: bind one, then close it. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('k6 runner', () => {
+  it('without k6 on PATH: one clear message, how to install or use docker, exit 2, no stack', () => {
+    const res = spawnSync(process.execPath, RUNNER, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: Object.assign({}, process.env, { PATH: '/nonexistent' }),
+    });
+    assert.equal(res.status, K6_MISSING_EXIT);
+    assert.match(res.stderr, /k6 is not installed/);
+    assert.match(res.stderr, /docker compose run --rm k6/);
+    assert.doesNotMatch(res.stderr, /\n\s+at /);
+  });
+
+  it('keeps results local when InfluxDB does not answer', async () => {
+    const port = await closedPort();
+    assert.equal(await influxOutput({ INFLUXDB_URL: `http://127.0.0.1:${port}/k6` }), null);
+  });
+});
+
+// The end-to-end run: the real servers, started on free ports by the runner, the real k6.
+describe('k6:smoke end to end', {
+  skip: k6 ? false : 'skipped: k6 is not on PATH (install k6 to run it)',
+}, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k6-smoke-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the five scenarios on every server within 90 s and matches the theory', {
+    timeout: 240_000,
+  }, async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const child = spawn(process.execPath, [...RUNNER, '--smoke', '--start'], {
+      cwd: ROOT,
+      env: Object.assign({}, process.env, {
+        RESULTS_DIR: dir,
+        INFLUXDB_URL: `http://127.0.0.1:${port}/k6`,
+        TIME_SCALE: '',
+        SCENARIOS: '',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b;
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      out += b;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(code, 0, out.slice(-4000));
+    assert.ok(seconds <= 90, `smoke took ${seconds} s`);
+    assert.match(out, new RegExp(`InfluxDB not reachable at http://127.0.0.1:${port}: results stay local`));
+    assert.match(out, /Recommendation: /);
+
+    for (const file of ['summary.json', 'report.html', 'junit.xml'])
+      assert.ok(existsSync(path.join(dir, file)), file);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+    assert.ok(summary.syncWorkers >= 1);
+    assert.deepEqual(
+      summary.scenarios.map((s) => s.name),
+      SCENARIOS.map((s) => s.name),
+    );
+    for (const sc of summary.scenarios) {
+      for (const name of SERVER_NAMES)
+        assert.ok((sc.servers[name]?.completed ?? 0) > 0, `${sc.name}/${name}`);
+      for (const [name, sp] of Object.entries(sc.speedup)) {
+        for (const ratio of [sp?.latencyVsTheory, sp?.throughputVsTheory]) {
+          assert.ok(
+            ratio !== null &&
+              ratio !== undefined &&
+              ratio >= SPEEDUP_MIN_FRACTION &&
+              ratio <= SPEEDUP_MAX_FRACTION,
+            `${sc.name}/${name}: ${ratio} of theory`,
+          );
+        }
+      }
+    }
+    assert.equal(summary.passed, true);
+  });
+});
