@@ -105,3 +105,47 @@ describe('k6:smoke end to end', {
     assert.equal(summary.passed, true);
   });
 });
+
+describe('k6 runner on SIGTERM', {
+  skip: k6 ? false : 'skipped: k6 is not on PATH (install k6 to run it)',
+}, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k6-sigterm-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops k6 gracefully, keeps the results of what ran and stops the servers it started', {
+    timeout: 120_000,
+  }, async () => {
+    const child = spawn(process.execPath, [...RUNNER, '--scenarios', 'medium', '--start'], {
+      cwd: ROOT,
+      env: Object.assign({}, process.env, {
+        RESULTS_DIR: dir,
+        TIME_SCALE: '0.3',
+        INFLUXDB_URL: 'http://127.0.0.1:1/k6',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b;
+      // Once the second slot has begun, the first one (express) is complete.
+      if (out.includes('slot 2/3 medium/koa') && child.exitCode === null && !child.killed)
+        child.kill('SIGTERM');
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 143, out.slice(-3000));
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+    assert.ok((summary.scenarios[0]?.servers.express?.completed ?? 0) > 0);
+    const urls = [...out.matchAll(/(?:express|koa|fastify|upstream) (http:\/\/127\.0\.0\.1:\d+)/g)].map(
+      (m) => m[1],
+    );
+    assert.ok(urls.length >= 4, out);
+    for (const url of urls) {
+      await assert.rejects(
+        fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }),
+        `${url} still answers`,
+      );
+    }
+  });
+});
