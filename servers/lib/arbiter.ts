@@ -57,6 +57,8 @@ interface Conn {
   head: Buffer;
   queued: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** Removes this primary's listeners before the socket leaves for a worker. */
+  detach(): void;
 }
 
 interface WorkerState {
@@ -118,9 +120,7 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
 
   const handOff = (conn: Conn, state: WorkerState) => {
     const { socket } = conn;
-    socket.removeAllListeners('data');
-    socket.removeAllListeners('end');
-    socket.removeAllListeners('close');
+    conn.detach();
     stopReading(socket);
     // Bytes the stream had buffered but not yet emitted travel with the head.
     for (let chunk: Buffer | null = socket.read(); chunk !== null; chunk = socket.read()) {
@@ -159,16 +159,8 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
 
   const accept = (socket: Socket) => {
     if (stopping) return void socket.destroy();
-    const conn: Conn = { socket, head: Buffer.alloc(0), queued: false, timer: undefined };
-    reading.add(conn);
-    conn.timer = setTimeout(
-      () => close(conn, 408, `request head not received within ${HEAD_TIMEOUT_MS / 1000} s`),
-      HEAD_TIMEOUT_MS,
-    );
-    socket.on('error', () => {}); // a reset by the client ends in 'close' below
-    socket.on('close', () => close(conn));
-    socket.on('end', () => close(conn)); // the client left (a timed-out k6 request)
-    socket.on('data', (chunk: Buffer) => {
+    const gone = () => close(conn);
+    const onData = (chunk: Buffer) => {
       conn.head = Buffer.concat([conn.head, chunk]);
       if (conn.queued) {
         if (conn.head.length > MAX_QUEUED_BYTES) socket.pause();
@@ -185,7 +177,26 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
           close(conn, 431, `request head larger than ${MAX_HEAD_BYTES} bytes`);
         }
       }
-    });
+    };
+    const conn: Conn = {
+      socket,
+      head: Buffer.alloc(0),
+      queued: false,
+      timer: setTimeout(
+        () => close(conn, 408, `request head not received within ${HEAD_TIMEOUT_MS / 1000} s`),
+        HEAD_TIMEOUT_MS,
+      ),
+      detach() {
+        socket.off('data', onData);
+        socket.off('end', gone);
+        socket.off('close', gone);
+      },
+    };
+    reading.add(conn);
+    socket.on('error', () => {}); // a reset by the client ends in 'close' below
+    socket.on('close', gone);
+    socket.on('end', gone); // the client left (a timed-out k6 request)
+    socket.on('data', onData);
   };
 
   const fork = (): void => {
