@@ -223,6 +223,11 @@ async function main(): Promise<number> {
     const workers = health.workers;
     if (typeof workers !== 'number' || workers < 1)
       throw new Error(`${SYNC_SERVER} /health reports no workers`);
+    if (requestedWorkers !== undefined && requestedWorkers !== workers) {
+      log(
+        `${ENV.syncWorkers}=${requestedWorkers} ignored: the running ${SYNC_SERVER} has ${workers} workers`,
+      );
+    }
     env[ENV.syncWorkers] = String(workers);
     for (const name of SERVER_NAMES) env[SERVERS[name].urlEnv] = servers.urls[name];
     const config = readConfig(env);

@@ -130,6 +130,20 @@ describe('summary from a recorded k6 run', () => {
     });
   });
 
+  describe('when a slot has no samples (a run aborted before it)', () => {
+    it('reports no latency rather than zeros, and fails its speedup check', () => {
+      const key = 'http_req_duration{scenario:stress,server:fastify,phase:measure}';
+      const zeros = { avg: 0, med: 0, 'p(50)': 0, 'p(95)': 0, 'p(99)': 0, min: 0, max: 0, count: 0 };
+      const empty = summarize(withValues(key, zeros));
+      const f = empty.scenarios.find((x) => x.name === 'stress')?.servers.fastify;
+      assert.equal(f?.avg, null);
+      assert.equal(f?.p95, null);
+      assert.ok(
+        failures(empty).some((c) => /^FAIL stress\/fastify: latency speedup not measured/.test(c.message)),
+      );
+    });
+  });
+
   describe('when k6 failed a threshold', () => {
     it('says which, with the observed value', () => {
       const key = 'http_req_duration{scenario:high,server:fastify,phase:measure}';

@@ -174,7 +174,9 @@ export function readSetup(data: K6SummaryData, fallback: number): SetupData {
 function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: number): ServerFigures {
   const k = slotKeys(slot);
   const m = (key: string) => data.metrics[key];
-  const duration = m(k.duration);
+  // k6 reports an empty trend as zeros; no sample means no figure.
+  const measured = m(k.duration);
+  const duration = value(measured, 'count') ? measured : undefined;
   const completed = value(m(k.completed), 'count') || 0;
   const window = windowSeconds(slot);
   const cpuSeconds = value(m(k.cpuSeconds), 'count');
@@ -190,7 +192,7 @@ function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: number): Se
     errorRate: value(m(k.failed), 'rate'),
     cpuSeconds,
     cpuMsPerRequest: cpuSeconds !== null && completed > 0 ? (cpuSeconds * 1000) / completed : null,
-    requests: value(duration, 'count') || 0,
+    requests: value(measured, 'count') || 0,
     completed,
     windowSeconds: window,
     cpuPercentAvg: value(m(k.cpuPercent), 'avg'),
