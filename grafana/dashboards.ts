@@ -6,8 +6,9 @@
 // InfluxQL cannot divide one tag value by another (express latency / koa latency), so ratios
 // are computed by Grafana transformations: one table query per server, grouped by scenario and
 // aliased with the server's name; `joinByField` on scenario puts them side by side; and
-// `calculateField` (binary) divides the columns. Tables are joined in `outerTabular` mode
-// because the key is a string (the time-series `outer` join sorts keys as numbers).
+// `calculateField` (binary) divides the columns; `filterFieldsByName` and `organize` keep the
+// scenario, the ratios and the theory, in that order. Tables are joined in `outerTabular`
+// mode because the key is a string (the time-series `outer` join sorts keys as numbers).
 
 import type {
   Dashboard,
@@ -171,10 +172,19 @@ export interface FilterFieldsByNameOptions {
   include: { names: string[] };
 }
 
+/** Only the ordering part of "Organize fields" is used: nothing excluded, included or renamed. */
+export interface OrganizeOptions {
+  indexByName: Record<string, number>;
+  excludeByName: Record<string, never>;
+  includeByName: Record<string, never>;
+  renameByName: Record<string, never>;
+}
+
 export type Transformation =
   | (DataTransformerConfig<JoinByFieldOptions> & { id: 'joinByField' })
   | (DataTransformerConfig<CalculateFieldOptions> & { id: 'calculateField' })
-  | (DataTransformerConfig<FilterFieldsByNameOptions> & { id: 'filterFieldsByName' });
+  | (DataTransformerConfig<FilterFieldsByNameOptions> & { id: 'filterFieldsByName' })
+  | (DataTransformerConfig<OrganizeOptions> & { id: 'organize' });
 
 const joinOnScenario = (): Transformation => ({
   id: 'joinByField',
@@ -193,10 +203,19 @@ const divide = (left: string, right: string, alias: string): Transformation => (
   },
 });
 
-const keepOnly = (names: string[]): Transformation => ({
-  id: 'filterFieldsByName',
-  options: { include: { names } },
-});
+/** Keeps these fields, in this order (the bar chart draws its series in field order). */
+const keepOnly = (names: string[]): Transformation[] => [
+  { id: 'filterFieldsByName', options: { include: { names } } },
+  {
+    id: 'organize',
+    options: {
+      indexByName: Object.fromEntries(names.map((name, index) => [name, index])),
+      excludeByName: {},
+      includeByName: {},
+      renameByName: {},
+    },
+  },
+];
 
 // --- Panels -------------------------------------------------------------------------------------
 
@@ -385,7 +404,7 @@ const latencySpeedup: PanelSpec = {
   transformations: [
     joinOnScenario(),
     ...ASYNC_SERVERS.map((server) => divide(FIELDS.latency(SYNC_SERVER), FIELDS.latency(server), server)),
-    keepOnly([FIELDS.scenario, ...ASYNC_SERVERS, FIELDS.theory]),
+    ...keepOnly([FIELDS.scenario, ...ASYNC_SERVERS, FIELDS.theory]),
   ],
 };
 
@@ -413,7 +432,7 @@ const throughputSpeedup: PanelSpec = {
   transformations: [
     joinOnScenario(),
     ...ASYNC_SERVERS.map((server) => divide(FIELDS.completed(server), FIELDS.completed(SYNC_SERVER), server)),
-    keepOnly([FIELDS.scenario, ...ASYNC_SERVERS, FIELDS.theory]),
+    ...keepOnly([FIELDS.scenario, ...ASYNC_SERVERS, FIELDS.theory]),
   ],
 };
 
@@ -435,7 +454,7 @@ function latencyPercentile(percentile: number): PanelSpec {
       [...MEASURED_IO, inVariable(TAGS.server)],
       (server) => server,
     ),
-    transformations: [joinOnScenario(), keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
+    transformations: [joinOnScenario(), ...keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
   };
 }
 
@@ -481,7 +500,7 @@ const errorRate: PanelSpec = {
     [is(TAGS.name, REQUEST_NAMES.io), inVariable(TAGS.server)],
     (server) => server,
   ),
-  transformations: [joinOnScenario(), keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
+  transformations: [joinOnScenario(), ...keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
 };
 
 const vus: PanelSpec = {
@@ -539,7 +558,7 @@ const cpuPerRequest: PanelSpec = {
   transformations: [
     joinOnScenario(),
     ...SERVER_NAMES.map((server) => divide(FIELDS.cpuMs(server), FIELDS.completed(server), server)),
-    keepOnly([FIELDS.scenario, ...SERVER_NAMES]),
+    ...keepOnly([FIELDS.scenario, ...SERVER_NAMES]),
   ],
 };
 
@@ -561,7 +580,7 @@ const cpuSeconds: PanelSpec = {
     [inVariable(TAGS.server)],
     (server) => server,
   ),
-  transformations: [joinOnScenario(), keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
+  transformations: [joinOnScenario(), ...keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
 };
 
 const rss: PanelSpec = {

@@ -136,6 +136,10 @@ describe('dashboards', () => {
               for (const name of t.options.include.names)
                 assert.ok(known.has(name), `${panel.title}: ${name}`);
             }
+            if (t.id === 'organize') {
+              for (const name of Object.keys(t.options.indexByName))
+                assert.ok(known.has(name), `${panel.title}: ${name}`);
+            }
           }
         }
       });

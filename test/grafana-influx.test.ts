@@ -17,8 +17,10 @@
 //   frame per query (Time, the tags, then one field per column, each named after its column
 //   with displayNameFromDS); time_series format, one frame per series and column;
 // - the transformations the dashboards use (joinByField in outerTabular mode, calculateField
-//   binary, filterFieldsByName), with Grafana's field display-name rules. Any other option or
-//   rule throws, so an unemulated path cannot pass silently.
+//   binary, filterFieldsByName, organize for ordering), with Grafana's field display-name
+//   rules. Any other option or rule throws, so an unemulated path cannot pass silently.
+//   Checked once against @grafana/data 12.4.3's own transformers on the recorded run: same
+//   field names, same values.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +38,7 @@ import {
   type FilterFieldsByNameOptions,
   type InfluxTarget,
   type JoinByFieldOptions,
+  type OrganizeOptions,
   type Transformation,
 } from '../grafana/dashboards.ts';
 import {
@@ -487,12 +490,31 @@ function filterFieldsByName(frames: Frame[], options: FilterFieldsByNameOptions)
     .filter((frame) => frame.fields.length > 0);
 }
 
+/** "Organize fields" used only to order: its filter and rename steps are no-ops when empty. */
+function organize(frames: Frame[], options: OrganizeOptions): Frame[] {
+  const unused = [options.excludeByName, options.includeByName, options.renameByName];
+  if (unused.some((o) => Object.keys(o ?? {}).length > 0))
+    throw new Error('organize: only indexByName is emulated');
+  const index = (name: string) => {
+    const i = options.indexByName[name];
+    return Number.isInteger(i) ? (i as number) : Number.MAX_SAFE_INTEGER;
+  };
+  return frames.map((frame) => ({
+    ...frame,
+    // Array.prototype.sort is stable, as Grafana's order transformer relies on.
+    fields: [...frame.fields].sort(
+      (a, b) => index(displayName(a, frame, frames)) - index(displayName(b, frame, frames)),
+    ),
+  }));
+}
+
 function transform(frames: Frame[], transformations: Transformation[]): Frame[] {
   return transformations.reduce((data, t) => {
     if (t.disabled) return data;
     if (t.id === 'joinByField') return joinByField(data, t.options);
     if (t.id === 'calculateField') return calculateField(data, t.options);
     if (t.id === 'filterFieldsByName') return filterFieldsByName(data, t.options);
+    if (t.id === 'organize') return organize(data, t.options);
     throw new Error(`transformation ${(t as { id: string }).id} is not emulated`);
   }, frames);
 }
