@@ -17,15 +17,19 @@ import type {
   FieldColorModeId,
   FieldConfigSource,
   Panel,
+  ThresholdsMode,
+  ValueMapping,
   VariableModel,
 } from '@grafana/schema';
 import {
   ASYNC_SERVERS,
   METRICS,
   type Phase,
+  RECOMMENDATIONS,
   REQUEST_NAMES,
   SERVER_NAMES,
   type ServerName,
+  STRESS_OPEN_SCENARIO,
   SYNC_SERVER,
   TAGS,
 } from '../lib/registry.ts';
@@ -53,6 +57,9 @@ const MEASURE: Phase = 'measure';
 export const FIELDS = {
   scenario: TAGS.scenario,
   theory: 'theory',
+  /** Per scenario, the mean / the largest latency speedup of the async servers. */
+  average: 'average',
+  max: 'max',
   latency: (server: ServerName) => `${server} latency`,
   completed: (server: ServerName) => `${server} completed`,
   cpuMs: (server: ServerName) => `${server} cpu ms`,
@@ -78,6 +85,9 @@ const inVariable = (tag: string) => `${ident(tag)} =~ /^$${tag}$/`;
 
 /** The measured IO requests: the /io route after warm-up (the CPU sampler's /stats polls excluded). */
 const MEASURED_IO = [is(TAGS.name, REQUEST_NAMES.io), is(TAGS.phase, MEASURE)];
+
+/** The closed-model scenarios only: the open-model variant is reported apart (as in summary.json). */
+const CLOSED_MODEL = `${ident(TAGS.scenario)} != ${literal(STRESS_OPEN_SCENARIO)}`;
 
 function select(expression: string, measurement: string, conditions: string[], groupBy: string[], fill = '') {
   const where = [...conditions, '$timeFilter'].join(' AND ');
@@ -168,6 +178,16 @@ export interface CalculateFieldOptions {
   timeSeries: false;
 }
 
+/** Per row, one reducer over some fields (the speedup of each async server -> their mean). */
+export interface ReduceRowOptions {
+  mode: 'reduceRow';
+  reduce: { include: string[]; reducer: StatCalc };
+  alias: string;
+  timeSeries: false;
+}
+
+export type StatCalc = 'mean' | 'max';
+
 export interface FilterFieldsByNameOptions {
   include: { names: string[] };
 }
@@ -182,7 +202,7 @@ export interface OrganizeOptions {
 
 export type Transformation =
   | (DataTransformerConfig<JoinByFieldOptions> & { id: 'joinByField' })
-  | (DataTransformerConfig<CalculateFieldOptions> & { id: 'calculateField' })
+  | (DataTransformerConfig<CalculateFieldOptions | ReduceRowOptions> & { id: 'calculateField' })
   | (DataTransformerConfig<FilterFieldsByNameOptions> & { id: 'filterFieldsByName' })
   | (DataTransformerConfig<OrganizeOptions> & { id: 'organize' });
 
@@ -203,6 +223,11 @@ const divide = (left: string, right: string, alias: string): Transformation => (
   },
 });
 
+const reduceRow = (include: string[], reducer: StatCalc, alias: string): Transformation => ({
+  id: 'calculateField',
+  options: { mode: 'reduceRow', reduce: { include, reducer }, alias, timeSeries: false },
+});
+
 /** Keeps these fields, in this order (the bar chart draws its series in field order). */
 const keepOnly = (names: string[]): Transformation[] => [
   { id: 'filterFieldsByName', options: { include: { names } } },
@@ -219,8 +244,34 @@ const keepOnly = (names: string[]): Transformation[] => [
 
 // --- Panels -------------------------------------------------------------------------------------
 
-type PanelType = 'barchart' | 'timeseries';
-export const PANEL_TYPES: readonly PanelType[] = ['barchart', 'timeseries'];
+type PanelType = 'barchart' | 'timeseries' | 'stat';
+export const PANEL_TYPES: readonly PanelType[] = ['barchart', 'timeseries', 'stat'];
+
+/** Colours of the seed's migration matrix, from "moderate benefit" to "migrate". */
+const RECOMMENDATION_COLORS = ['orange', 'yellow', 'green', 'dark-green'];
+
+/** Threshold steps at the matrix's bounds: the stat turns the colour of its recommendation. */
+const recommendationThresholds = () => ({
+  mode: 'absolute' as ThresholdsMode,
+  steps: RECOMMENDATIONS.map((_row, i) => ({
+    value: i === 0 ? null : (RECOMMENDATIONS[i - 1]?.below ?? null),
+    color: RECOMMENDATION_COLORS[i] ?? 'green',
+  })),
+});
+
+/**
+ * The matrix as value mappings: [previous bound, bound) -> its label. Grafana's range mapping
+ * includes both ends, so each range stops a hair below the next bound.
+ */
+export const recommendationMappings = (): ValueMapping[] =>
+  RECOMMENDATIONS.map((row, i) => ({
+    type: 'range' as ValueMapping['type'],
+    options: {
+      from: i === 0 ? 0 : (RECOMMENDATIONS[i - 1]?.below ?? 0),
+      to: Number.isFinite(row.below) ? row.below - 1e-9 : null,
+      result: { text: row.label, color: RECOMMENDATION_COLORS[i] ?? 'green', index: i },
+    },
+  })) as ValueMapping[];
 
 interface PanelSpec {
   title: string;
@@ -234,9 +285,23 @@ interface PanelSpec {
   w: number;
   h: number;
   min?: number;
+  /** Stat panels: the reducer over the rows, and whether to show the recommendation's label. */
+  stat?: { calc: StatCalc; recommendation?: boolean };
 }
 
 function fieldConfig(spec: PanelSpec): FieldConfigSource {
+  if (spec.type === 'stat') {
+    return {
+      defaults: {
+        unit: spec.unit,
+        ...(spec.decimals === undefined ? {} : { decimals: spec.decimals }),
+        color: { mode: 'thresholds' as FieldColorModeId },
+        thresholds: recommendationThresholds(),
+        mappings: spec.stat?.recommendation ? recommendationMappings() : [],
+      },
+      overrides: [],
+    };
+  }
   const custom: Record<string, unknown> =
     spec.type === 'barchart'
       ? { fillOpacity: 80, lineWidth: 1, axisSoftMin: 0 }
@@ -261,6 +326,19 @@ function fieldConfig(spec: PanelSpec): FieldConfigSource {
 
 function panelOptions(spec: PanelSpec): Record<string, unknown> {
   const legend = { displayMode: 'list', placement: 'bottom', showLegend: true, calcs: [] };
+  if (spec.type === 'stat') {
+    return {
+      reduceOptions: { values: false, calcs: [spec.stat?.calc ?? 'mean'], fields: '' },
+      orientation: 'auto',
+      textMode: 'value',
+      colorMode: 'background',
+      graphMode: 'none',
+      justifyMode: 'center',
+      wideLayout: true,
+      showPercentChange: false,
+      percentChangeColorMode: 'standard',
+    };
+  }
   if (spec.type === 'barchart') {
     return {
       xField: FIELDS.scenario,
@@ -379,6 +457,52 @@ function dashboard(uid: string, title: string, description: string, panels: Pane
     panels: layout(panels),
   };
 }
+
+/** The latency speedup of every async server per closed-model scenario, reduced per row. */
+function speedupStat(title: string, description: string, calc: StatCalc, recommendation = false): PanelSpec {
+  const field = calc === 'mean' ? FIELDS.average : FIELDS.max;
+  return {
+    title,
+    description,
+    type: 'stat',
+    unit: recommendation ? 'none' : 'suffix:×',
+    decimals: 2,
+    w: 8,
+    h: 5,
+    stat: { calc, recommendation },
+    targets: perServerByScenario(
+      'latency_',
+      SERVER_NAMES,
+      'mean("value")',
+      METRICS.httpReqDuration,
+      [...MEASURED_IO, CLOSED_MODEL],
+      FIELDS.latency,
+    ),
+    transformations: [
+      joinOnScenario(),
+      ...ASYNC_SERVERS.map((server) => divide(FIELDS.latency(SYNC_SERVER), FIELDS.latency(server), server)),
+      reduceRow([...ASYNC_SERVERS], calc, field),
+      { id: 'filterFieldsByName', options: { include: { names: [FIELDS.scenario, field] } } },
+    ],
+  };
+}
+
+const averageSpeedup = speedupStat(
+  'Average latency speedup',
+  'The one-number answer: the latency speedup averaged over every async server and closed-model scenario shown (summary.json averageSpeedup). Its colour is the migration matrix: orange < 2×, yellow 2–5×, green 5–10×, dark green ≥ 10×.',
+  'mean',
+);
+const recommendation = speedupStat(
+  'Migration recommendation',
+  'The seed’s decision matrix applied to the average latency speedup: < 2× moderate benefit, 2–5× good candidate, 5–10× strong case, ≥ 10× migrate (summary.json recommendation).',
+  'mean',
+  true,
+);
+const maxSpeedup = speedupStat(
+  'Largest latency speedup',
+  'The best case: the largest latency speedup of any async server in any closed-model scenario shown (summary.json maxSpeedup).',
+  'max',
+);
 
 const latencySpeedup: PanelSpec = {
   title: 'Latency speedup over express, by scenario',
@@ -610,6 +734,9 @@ export function speedupDashboard(): Dashboard {
     'IO benchmark — speedup',
     'How much faster is an async server than a sync one when every request waits on IO? Filled by the k6 suite (`--out influxdb`).',
     [
+      averageSpeedup,
+      recommendation,
+      maxSpeedup,
       latencySpeedup,
       throughputSpeedup,
       latencyPercentile(50),

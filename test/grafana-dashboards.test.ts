@@ -128,8 +128,11 @@ describe('dashboards', () => {
           for (const t of (panel.transformations ?? []) as Transformation[]) {
             if (t.id === 'joinByField') assert.ok(known.has(t.options.byField));
             if (t.id === 'calculateField') {
-              assert.ok(known.has(t.options.binary.left.matcher.options), `${panel.title}: left`);
-              assert.ok(known.has(t.options.binary.right.matcher.options), `${panel.title}: right`);
+              const inputs =
+                t.options.mode === 'binary'
+                  ? [t.options.binary.left.matcher.options, t.options.binary.right.matcher.options]
+                  : t.options.reduce.include;
+              for (const name of inputs) assert.ok(known.has(name), `${panel.title}: ${name}`);
               known.add(t.options.alias);
             }
             if (t.id === 'filterFieldsByName') {

@@ -39,6 +39,9 @@ import {
   type InfluxTarget,
   type JoinByFieldOptions,
   type OrganizeOptions,
+  type ReduceRowOptions,
+  recommendationMappings,
+  type StatCalc,
   type Transformation,
 } from '../grafana/dashboards.ts';
 import {
@@ -93,6 +96,9 @@ interface ServerFigures {
 
 interface SummaryJson {
   syncWorkers: number;
+  averageSpeedup: number | null;
+  maxSpeedup: number | null;
+  recommendation: string;
   scenarios: {
     name: string;
     theorySpeedup: number;
@@ -453,9 +459,33 @@ function joinByField(frames: Frame[], options: JoinByFieldOptions): Frame[] {
   ];
 }
 
-function calculateField(frames: Frame[], options: CalculateFieldOptions): Frame[] {
-  if (options.mode !== 'binary' || options.timeSeries !== false)
-    throw new Error('only binary, timeSeries false');
+/** fieldReducer.doStandardCalcs for mean and max, nulls neither ignored nor zero (the defaults). */
+function reduceValues(values: unknown[], calc: StatCalc): number | null {
+  const numbers = values.filter((v): v is number => v != null && !Number.isNaN(v));
+  if (!numbers.length) return null;
+  return calc === 'mean' ? numbers.reduce((a, b) => a + b, 0) / numbers.length : Math.max(...numbers);
+}
+
+function calculateField(frames: Frame[], options: CalculateFieldOptions | ReduceRowOptions): Frame[] {
+  if (options.timeSeries !== false) throw new Error('only timeSeries: false is emulated');
+  if (options.mode === 'reduceRow') {
+    return frames.map((frame) => {
+      const columns = frame.fields.filter((f) => matchesName(options.reduce.include, f, frame, frames));
+      const values = Array.from({ length: frame.length }, (_, row) =>
+        reduceValues(
+          columns.map((c) => c.values[row]),
+          options.reduce.reducer,
+        ),
+      );
+      const field: Field = {
+        name: options.alias,
+        type: 'number',
+        values,
+        config: { displayName: options.alias },
+      };
+      return { ...frame, fields: [...frame.fields, field] };
+    });
+  }
   const operations: Record<string, (a: number, b: number) => number> = {
     '+': (a, b) => a + b,
     '-': (a, b) => a - b,
@@ -702,6 +732,49 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
       }
       assertClose(table[scenario.name]?.[FIELDS.theory], scenario.theorySpeedup, `${scenario.name} theory`);
     }
+  });
+
+  it('shows the average and the largest speedup of summary.json, and its recommendation', async () => {
+    const stored = await storedPerSlot(influx, ctx);
+    // Each pair's speedup may move by its slots' lost samples; the average and max by the most.
+    let shift = 0;
+    for (const scenario of run.summary.scenarios) {
+      const lost = (server: ServerName) =>
+        meanShift(
+          scenario.servers[server],
+          (scenario.servers[server]?.requests ?? 0) -
+            (stored.get(`${scenario.name}/${server}`)?.requests ?? 0),
+        );
+      for (const server of ASYNC_SERVERS) shift = Math.max(shift, lost(SYNC_SERVER) + lost(server));
+    }
+    const shown = async (title: string, calc: StatCalc) => {
+      const panel = panelTitled(title);
+      const frames = transform(
+        await runPanelQueries(influx, panel, ctx),
+        panel.transformations as Transformation[],
+      );
+      assert.equal(frames.length, 1);
+      const [frame] = frames as [Frame];
+      const fields = frame.fields.filter((f) => f.type === 'number');
+      assert.equal(fields.length, 1, `${title}: one number to reduce`);
+      // The stat panel's own reduction (reduceOptions.calcs) over the rows.
+      return reduceValues(fields[0]?.values ?? [], calc);
+    };
+    const average = await shown('Average latency speedup', 'mean');
+    const expected = run.summary.averageSpeedup;
+    assertClose(average, expected, 'average speedup', (expected ?? 0) * shift);
+    const max = await shown('Largest latency speedup', 'max');
+    assertClose(max, run.summary.maxSpeedup, 'largest speedup', (run.summary.maxSpeedup ?? 0) * shift);
+
+    const value = await shown('Migration recommendation', 'mean');
+    const mapping = recommendationMappings().find(
+      (m) =>
+        m.type === 'range' &&
+        (m.options.from ?? Number.NEGATIVE_INFINITY) <= (value ?? Number.NaN) &&
+        (value ?? Number.NaN) <= (m.options.to ?? Number.POSITIVE_INFINITY),
+    );
+    assert.ok(mapping?.type === 'range');
+    assert.equal(mapping.options.result.text, run.summary.recommendation);
   });
 
   it('shows the throughput speedup of summary.json for every scenario', async () => {
