@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { runArbiter } from './lib/arbiter.ts';
-import { handleClientErrors } from './lib/http.ts';
+import { handleClientErrors, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, ROUTE_PATHS, routeMiss } from './lib/params.ts';
 import { createHandlers } from './lib/routes.ts';
@@ -43,6 +43,11 @@ export function createExpressApp({
   app.disable('etag');
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Express alone would also answer /IO and /io/; the other servers (and the contract) do not.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+  // Every answer is fresh: Express alone would turn /io into a bodiless 304 for `If-None-Match: *`.
+  Object.defineProperty(app.request, 'fresh', { get: () => false });
 
   app.use((req, res, next) => {
     // Gunicorn's sync worker has no keep-alive: one request per connection, then close.
@@ -77,6 +82,6 @@ if (isMain(import.meta.url)) {
     });
     const counter = new RequestCounter();
     const app = createExpressApp({ upstream, workers: config.syncWorkers, counter });
-    await runSyncWorker(handleClientErrors(http.createServer(app)), upstream.ready, counter);
+    await runSyncWorker(handleClientErrors(http.createServer(SERVER_OPTIONS, app)), upstream.ready, counter);
   }
 }

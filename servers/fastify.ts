@@ -4,7 +4,7 @@
 //   node --import tsx servers/fastify.ts      (FASTIFY_PORT, default 8004; HOST; UPSTREAM_URL)
 
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { clientErrorResponse } from './lib/http.ts';
+import { answerNodeRejections, clientErrorResponse, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, ROUTE_PATHS, routeMiss } from './lib/params.ts';
 import { createHandlers } from './lib/routes.ts';
@@ -22,11 +22,13 @@ export function buildFastify({ upstream }: { upstream: UpstreamClient }): Fastif
   });
   const app = Fastify({
     logger: false,
+    http: SERVER_OPTIONS,
     // Malformed requests and bad URLs (`/%E0`) get `{error}` like everything else.
     clientErrorHandler: clientErrorResponse,
     frameworkErrors: (err, _req, reply) => sendError(reply, err),
   });
 
+  answerNodeRejections(app.server);
   app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.url !== '/stats') counter.track(reply.raw);
     checkTarget(req.url);

@@ -5,7 +5,7 @@
 
 import http from 'node:http';
 import Koa from 'koa';
-import { handleClientErrors } from './lib/http.ts';
+import { handleClientErrors, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, isRoutePath, routeMiss } from './lib/params.ts';
 import { createHandlers } from './lib/routes.ts';
@@ -48,7 +48,9 @@ if (isMain(import.meta.url)) {
       upstreamUrl: config.upstreamUrl,
       timeoutMs: config.upstreamTimeoutMs,
     });
-    const server = handleClientErrors(http.createServer(createKoaApp({ upstream }).callback()));
+    const server = handleClientErrors(
+      http.createServer(SERVER_OPTIONS, createKoaApp({ upstream }).callback()),
+    );
     return {
       server,
       model: 'async',

@@ -6,14 +6,14 @@
 
 import http from 'node:http';
 import { URLSearchParams } from 'node:url';
-import { handleClientErrors, pathOf, sendError, sendJson } from './lib/http.ts';
+import { handleClientErrors, pathOf, SERVER_OPTIONS, sendError, sendJson } from './lib/http.ts';
 import { checkTarget, parseDelay, routeMiss } from './lib/params.ts';
 import { isMain, runServer } from './lib/serve.ts';
 
 const PATHS = ['/health', '/io'];
 
 export function createUpstreamServer(): http.Server {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(SERVER_OPTIONS, (req, res) => {
     try {
       checkTarget(req.url ?? '');
       const path = pathOf(req);

@@ -36,6 +36,23 @@ export const HEAD_TIMEOUT_MS = 10_000;
 export const MAX_HEAD_BYTES = 16 * 1024;
 /** Stop reading a queued connection beyond this; the rest waits in the kernel and follows the handle. */
 const MAX_QUEUED_BYTES = 64 * 1024;
+/**
+ * Bytes Node's HTTP parser rejects wherever they appear in a request head: control characters
+ * other than tab, CR and LF, a CR not followed by LF, an LF not preceded by CR.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control bytes is the point
+const NEVER_IN_A_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r[^\n]|(?<!\r)\n/;
+/** How every request head starts (after optional empty lines): an upper-case method, then a space. */
+const HEAD_START = /^(?:\r\n)*(?:\r|[A-Z-]*(?: |$))/;
+
+/**
+ * False when the bytes read so far can never become a request head (a TLS hello, an SSH banner,
+ * bare LF line ends): no \r\n\r\n that makes them one is coming.
+ */
+function couldBeHead(head: Buffer): boolean {
+  const text = head.toString('latin1');
+  return HEAD_START.test(text) && !NEVER_IN_A_HEAD.test(text);
+}
 /** A worker that dies before it is ready is restarted after this pause, not in a tight loop. */
 const RESTART_BACKOFF_MS = 1000;
 
@@ -147,7 +164,8 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
     reading.delete(conn);
     const requestLine = conn.head.subarray(0, conn.head.indexOf('\r\n')).toString('latin1');
     const [method, target = ''] = requestLine.split(' ');
-    if (method === 'GET' && target.split('?')[0] === '/stats' && conn.head.length === headEnd) {
+    const isStats = target.split('?')[0] === '/stats' && target.length <= LIMITS.maxUrlLength;
+    if (method === 'GET' && isStats && conn.head.length === headEnd) {
       conn.socket.end(rawJsonResponse(200, stats()));
       return;
     }
@@ -168,6 +186,9 @@ export async function runArbiter(server: ServerName, config: ServerConfig): Prom
       }
       const end = conn.head.indexOf('\r\n\r\n');
       if (end !== -1) return onHeadComplete(conn, end + 4);
+      // Not HTTP/1: pass it on now and let the worker's parser answer 400 at once, rather than
+      // wait HEAD_TIMEOUT_MS for the end of a head that is not coming.
+      if (!couldBeHead(conn.head)) return onHeadComplete(conn, conn.head.length);
       if (conn.head.length > MAX_HEAD_BYTES) {
         // The same split a worker makes: a target over the URL limit is 414, other bulk is 431.
         const lineEnd = conn.head.indexOf('\r\n');

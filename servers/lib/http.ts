@@ -2,7 +2,13 @@
 // server's primary (which answers /stats on a raw socket) and malformed requests that never
 // reach a framework.
 
-import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import {
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { toErrorResponse } from './http-error.ts';
 
@@ -25,13 +31,25 @@ export function sendError(res: ServerResponse, err: unknown): void {
 }
 
 /** A complete HTTP/1.1 response with a JSON body, for writing straight onto a socket; always closes. */
-export function rawJsonResponse(status: number, body: unknown): string {
+export function rawJsonResponse(
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): string {
   const json = JSON.stringify(body);
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   return (
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${extra.join('')}` +
     `Content-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`
   );
 }
+
+/**
+ * Options of every node:http server here. Node would answer an HTTP/1.1 request without a Host
+ * header itself, with a bare 400 and no `{error}`; the servers never read Host, so such a request
+ * is served like an HTTP/1.0 one without Host already is (Gunicorn does not require it either).
+ */
+export const SERVER_OPTIONS: ServerOptions = { requireHostHeader: false };
 
 /**
  * Requests Node's parser rejects (malformed, headers too large) get the same `{error}` shape as
@@ -47,9 +65,33 @@ export function clientErrorResponse(err: NodeJS.ErrnoException, socket: Socket):
   socket.end(rawJsonResponse(status, { error: `malformed request: ${err.code ?? err.message}` }));
 }
 
+/**
+ * Requests that Node answers on its own unless someone listens get `{error}` too: CONNECT (Node
+ * would drop the connection without a word) and an `Expect` other than 100-continue (a bare 417).
+ * Both close the connection, so a sync worker is free again at once.
+ */
+export function answerNodeRejections(server: Server): Server {
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => {});
+    socket.end(
+      rawJsonResponse(405, { error: 'method CONNECT is not allowed; use GET' }, { Allow: 'GET, HEAD' }),
+    );
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const expect = String(req.headers.expect).slice(0, 40);
+    sendJson(
+      res,
+      417,
+      { error: `Expect: ${expect} is not supported (only 100-continue)` },
+      { Connection: 'close' },
+    );
+  });
+  return server;
+}
+
 export function handleClientErrors(server: Server): Server {
   server.on('clientError', clientErrorResponse);
-  return server;
+  return answerNodeRejections(server);
 }
 
 /** Path without the query string, for the frameworks that do not split it for us. */

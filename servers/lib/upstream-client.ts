@@ -37,9 +37,14 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
       const budgetMs = delaySeconds * 1000 + timeoutMs;
       // One deadline for the whole exchange (connect, headers, body), cheaper to reason about
       // than undici's separate headers/body timeouts, which also tick at a coarse 1 s above 1 s.
-      const signal = AbortSignal.timeout(budgetMs);
+      // Whole milliseconds: AbortSignal.timeout throws on a fraction (a delay of 0.0015 s).
+      const signal = AbortSignal.timeout(Math.ceil(budgetMs));
       try {
-        const res = await pool.request({ method: 'GET', path: `${base}/io?delay=${delaySeconds}`, signal });
+        const res = await pool.request({
+          method: 'GET',
+          path: `${base}/io?delay=${decimal(delaySeconds)}`,
+          signal,
+        });
         const text = await res.body.text();
         if (res.statusCode !== 200) {
           throw new HttpError(502, `upstream answered ${res.statusCode}: ${text.slice(0, 200)}`);
@@ -54,6 +59,16 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * The delay as the upstream reads it: plain decimal. String() writes 1e-7 for 0.0000001, which
+ * the upstream (like every server here) rejects as not a decimal number, so a valid tiny delay
+ * would come back as a 502.
+ */
+function decimal(seconds: number): string {
+  const text = String(seconds);
+  return text.includes('e') ? seconds.toFixed(20).replace(/\.?0+$/, '') : text;
 }
 
 function describe(err: unknown): string {
