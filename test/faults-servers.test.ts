@@ -122,9 +122,9 @@ describe('the upstream killed mid-run, then back on the same port', () => {
     const loads = SERVER_NAMES.map((name) =>
       closedLoop(name, `${running.urls[name]}/io?delay=${DELAY}`, CLIENTS[name], 10_000, outcomes),
     );
-    let restartedExit = false;
+    let serverExited = false;
     void running.exited.then(() => {
-      restartedExit = true;
+      serverExited = true;
     });
 
     await sleep(600);
@@ -176,7 +176,7 @@ describe('the upstream killed mid-run, then back on the same port', () => {
       );
       assert.ok(alive(running.pids[name]), `${name} is still the same process`);
     }
-    assert.equal(restartedExit, false, 'no server exited');
+    assert.equal(serverExited, false, 'no server exited');
   });
 });
 
