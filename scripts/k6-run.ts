@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultUrl, ENV, readConfig } from '../k6/lib/config.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
 import { failures, type Summary } from '../k6/lib/summary.ts';
-import { INFLUXDB, SERVER_NAMES, SERVERS, type ServerName, SYNC_SERVER } from '../lib/registry.ts';
+import { INFLUXDB, SERVER_NAMES, SERVERS, type ServerName, SYNC_SERVER, UPSTREAM } from '../lib/registry.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
@@ -111,6 +111,34 @@ export async function influxOutput(env: NodeJS.ProcessEnv): Promise<string | nul
 interface Servers {
   urls: Record<ServerName, string>;
   stop: () => Promise<void>;
+  /** Resolves with a message if a server this runner started dies before stop(); else never. */
+  died: Promise<string>;
+}
+
+const never = new Promise<never>(() => {});
+
+/**
+ * /health answering says little about the path under test: a server whose upstream is down
+ * answers /health but fails every /io. One request each, before k6 starts, names the problem
+ * instead of letting it surface as thousands of 502s and failed thresholds.
+ */
+async function preflight(urls: Record<ServerName, string>): Promise<void> {
+  for (const name of SERVER_NAMES) {
+    const url = `${urls[name]}/io?delay=0`;
+    let problem: string | undefined;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      if (!res.ok) problem = `HTTP ${res.status} ${text.slice(0, 200)}`;
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if (problem) {
+      throw new Error(
+        `${name} answers /health but not ${url} (${problem}): is its upstream running (${UPSTREAM.urlEnv})?`,
+      );
+    }
+  }
 }
 
 async function ensureServers(forceStart: boolean, syncWorkers: number | undefined): Promise<Servers> {
@@ -120,7 +148,8 @@ async function ensureServers(forceStart: boolean, syncWorkers: number | undefine
     const up = await Promise.all(SERVER_NAMES.map((n) => answers(urls[n])));
     if (up.every(Boolean)) {
       log(`reusing the running servers: ${SERVER_NAMES.map((n) => `${n} ${urls[n]}`).join(', ')}`);
-      return { urls, stop: async () => {} };
+      await preflight(urls);
+      return { urls, stop: async () => {}, died: never };
     }
     const missing = SERVER_NAMES.filter((_, i) => !up[i]);
     if (up.some(Boolean)) {
@@ -142,7 +171,18 @@ async function ensureServers(forceStart: boolean, syncWorkers: number | undefine
   log(
     `started: ${SERVER_NAMES.map((n) => `${n} ${urls[n]}`).join(', ')} (upstream ${started.urls.upstream})`,
   );
-  return { urls, stop: () => started.stop() };
+  let stopping = false;
+  const died = started.exited.then(({ name, code, signal }) =>
+    stopping ? never : `${name} exited during the run (${signal ?? `code ${code}`})`,
+  );
+  return {
+    urls,
+    died,
+    stop: () => {
+      stopping = true;
+      return started.stop();
+    },
+  };
 }
 
 /**
@@ -204,6 +244,12 @@ async function main(): Promise<number> {
   const servers = await ensureServers(args.start, requestedWorkers);
   let k6Child: ChildProcess | null = null;
   let signalled: NodeJS.Signals | null = null;
+  let serverDied: string | null = null;
+  void servers.died.then((message) => {
+    serverDied = message;
+    console.error(`[k6-run] ${message}: stopping k6 (its measurements would be of a dead port)`);
+    k6Child?.kill('SIGINT');
+  });
   const onSignal = (signal: NodeJS.Signals) => {
     if (!k6Child) {
       void servers.stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
@@ -292,6 +338,10 @@ async function main(): Promise<number> {
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
     log(`results: ${path.relative(process.cwd(), resultsDir) || '.'}/{summary.json,report.html,junit.xml}`);
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    if (serverDied) {
+      console.error(`[k6-run] FAIL ${serverDied}`);
+      return 1;
+    }
     const speedup = failures(summary).filter((c) => c.kind === 'speedup');
     if (speedup.length > 0) {
       console.error('[k6-run] speedup check failed:');

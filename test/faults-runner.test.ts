@@ -1,20 +1,21 @@
 // Faults on the measuring side: the metrics store going away in the middle of a run must cost
-// the user the live dashboards, never the run or its local results.
+// the user the live dashboards, never the run or its local results; a server that cannot do
+// its job, or dies, must stop the run with a line that names it.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Summary } from '../k6/lib/summary.ts';
 import { findOnPath } from '../scripts/k6-run.ts';
+import { startServers } from '../servers/launch.ts';
 import { influxdSkipReason, type RunningInfluxDB, startInfluxDB } from './helpers/influxdb.ts';
+import { spawnRunner } from './helpers/runner.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const k6 = findOnPath('k6');
-const skip = k6 ? influxdSkipReason() : 'skipped: k6 is not on PATH (install k6 to run it)';
+const noK6 = k6 ? undefined : 'skipped: k6 is not on PATH (install k6 to run it)';
+const skip = noK6 ?? influxdSkipReason();
 
 /** Polls until `probe` is true; a fault is injected only once the run has really begun. */
 async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -37,23 +38,11 @@ describe('InfluxDB stopped in the middle of a k6 run', { skip }, () => {
   it('k6 finishes, exits 0 and leaves its local results whole', { timeout: 120_000 }, async () => {
     influx = await startInfluxDB();
     const db = influx;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/k6-run.ts', '--smoke', '--start', '--scenarios', 'baseline,low'],
-      {
-        cwd: ROOT,
-        env: Object.assign({}, process.env, { RESULTS_DIR: dir, INFLUXDB_URL: db.k6Url, TIME_SCALE: '' }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b;
+    const run = spawnRunner(['--smoke', '--start', '--scenarios', 'baseline,low'], {
+      RESULTS_DIR: dir,
+      INFLUXDB_URL: db.k6Url,
+      TIME_SCALE: '',
     });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
 
     // Streaming had begun: IO samples of the first slot are in the database ...
     await waitFor(
@@ -68,8 +57,8 @@ describe('InfluxDB stopped in the middle of a k6 run', { skip }, () => {
     await db.stop();
     influx = undefined;
 
-    const code = await exited;
-    assert.equal(code, 0, out.slice(-3000));
+    const code = await run.exited;
+    assert.equal(code, 0, run.output().slice(-3000));
     for (const file of ['summary.json', 'report.html', 'junit.xml'])
       assert.ok(existsSync(path.join(dir, file)), `${file} written`);
     const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
@@ -82,5 +71,62 @@ describe('InfluxDB stopped in the middle of a k6 run', { skip }, () => {
         assert.ok((figures?.completed ?? 0) > 0, `${sc.name}/${server} measured after the outage`);
       }
     }
+  });
+});
+
+describe('servers that answer /health but cannot reach their upstream', { skip: noK6 }, () => {
+  it('the runner refuses to measure them, naming the server and the upstream', {
+    timeout: 60_000,
+  }, async () => {
+    const dead = await startServers({ ports: { upstream: 0 }, only: ['upstream'] });
+    const upstreamUrl = dead.urls.upstream;
+    await dead.stop();
+    const servers = await startServers({
+      ports: { express: 0, koa: 0, fastify: 0 },
+      only: ['express', 'koa', 'fastify'],
+      syncWorkers: 1,
+      upstreamUrl,
+    });
+    try {
+      const run = spawnRunner(['--smoke', '--scenarios', 'baseline'], {
+        EXPRESS_URL: servers.urls.express,
+        KOA_URL: servers.urls.koa,
+        FASTIFY_URL: servers.urls.fastify,
+        INFLUXDB_URL: 'http://127.0.0.1:1/k6',
+      });
+      assert.equal(await run.exited, 1, run.output());
+      assert.match(run.output(), /express answers \/health but not .*\/io\?delay=0 \(HTTP 502.*UPSTREAM_URL/);
+      assert.doesNotMatch(run.output(), /running k6/);
+    } finally {
+      await servers.stop();
+    }
+  });
+});
+
+describe('a server dying in the middle of a k6 run', { skip: noK6 }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k6-server-dies-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops k6, names the server and exits 1', { timeout: 120_000 }, async () => {
+    const run = spawnRunner(['--smoke', '--start', '--scenarios', 'baseline,low,medium'], {
+      RESULTS_DIR: dir,
+      INFLUXDB_URL: 'http://127.0.0.1:1/k6',
+      TIME_SCALE: '',
+    });
+    // The runner prints the URLs of the servers it started; kill koa once k6 is under way.
+    let koaUrl: string | undefined;
+    await waitFor(
+      async () => {
+        koaUrl = /koa (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1];
+        return koaUrl !== undefined && run.output().includes('running k6');
+      },
+      60_000,
+      'k6 to start',
+    );
+    const health = (await (await fetch(`${koaUrl}/health`)).json()) as { pid: number };
+    process.kill(health.pid, 'SIGKILL');
+
+    assert.equal(await run.exited, 1, run.output().slice(-3000));
+    assert.match(run.output(), /koa exited during the run \(SIGKILL\): stopping k6/);
   });
 });

@@ -10,6 +10,7 @@ import { SPEEDUP_MAX_FRACTION, SPEEDUP_MIN_FRACTION } from '../k6/lib/speedup.ts
 import type { Summary } from '../k6/lib/summary.ts';
 import { SCENARIOS, SERVER_NAMES } from '../lib/registry.ts';
 import { findOnPath, influxOutput, K6_MISSING_EXIT } from '../scripts/k6-run.ts';
+import { spawnRunner } from './helpers/runner.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNNER = ['--import', 'tsx', 'scripts/k6-run.ts'];
@@ -55,24 +56,14 @@ describe('k6:smoke end to end', {
   }, async () => {
     const port = await closedPort();
     const started = Date.now();
-    const child = spawn(process.execPath, [...RUNNER, '--smoke', '--start'], {
-      cwd: ROOT,
-      env: Object.assign({}, process.env, {
-        RESULTS_DIR: dir,
-        INFLUXDB_URL: `http://127.0.0.1:${port}/k6`,
-        TIME_SCALE: '',
-        SCENARIOS: '',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = spawnRunner(['--smoke', '--start'], {
+      RESULTS_DIR: dir,
+      INFLUXDB_URL: `http://127.0.0.1:${port}/k6`,
+      TIME_SCALE: '',
+      SCENARIOS: '',
     });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b;
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await run.exited;
+    const out = run.output();
     const seconds = (Date.now() - started) / 1000;
     assert.equal(code, 0, out.slice(-4000));
     assert.ok(seconds <= 90, `smoke took ${seconds} s`);
