@@ -104,7 +104,9 @@ export async function influxOutput(env: NodeJS.ProcessEnv): Promise<string | nul
   } catch {
     // not there
   }
-  log(`InfluxDB not reachable at ${ping.replace(/\/ping$/, '')}: results stay local (results/)`);
+  log(
+    `InfluxDB not reachable at ${ping.replace(/\/ping$/, '')}: results stay local (${env[ENV.resultsDir] || 'results'}/)`,
+  );
   return null;
 }
 
