@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,20 +14,11 @@ import { findOnPath } from '../scripts/k6-run.ts';
 import { startServers } from '../servers/launch.ts';
 import { influxdSkipReason, type RunningInfluxDB, startInfluxDB } from './helpers/influxdb.ts';
 import { spawnRunner } from './helpers/runner.ts';
+import { waitFor } from './helpers/servers.ts';
 
 const k6 = findOnPath('k6');
 const noK6 = k6 ? undefined : 'skipped: k6 is not on PATH (install k6 to run it)';
 const skip = noK6 ?? influxdSkipReason();
-
-/** Polls until `probe` is true; a fault is injected only once the run has really begun. */
-async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('InfluxDB stopped in the middle of a k6 run', { skip }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'k6-influx-fault-'));
@@ -48,7 +41,7 @@ describe('InfluxDB stopped in the middle of a k6 run', { skip }, () => {
     await waitFor(
       async () => {
         const res = await db.query(`SELECT count("value") FROM "http_req_duration" WHERE "name"='/io'`);
-        return (res.series?.[0]?.values[0]?.[1] as number | undefined) !== undefined;
+        return res.series?.[0]?.values[0]?.[1] !== undefined ? true : undefined;
       },
       60_000,
       'the first k6 samples in InfluxDB',
@@ -118,7 +111,7 @@ describe('a server dying in the middle of a k6 run', { skip: noK6 }, () => {
     await waitFor(
       async () => {
         koaUrl = /koa (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1];
-        return koaUrl !== undefined && run.output().includes('running k6');
+        return koaUrl !== undefined && run.output().includes('running k6') ? true : undefined;
       },
       60_000,
       'k6 to start',
@@ -128,5 +121,53 @@ describe('a server dying in the middle of a k6 run', { skip: noK6 }, () => {
 
     assert.equal(await run.exited, 1, run.output().slice(-3000));
     assert.match(run.output(), /koa exited during the run \(SIGKILL\): stopping k6/);
+  });
+});
+
+describe('a deliberately broken set-up: an upstream that adds 100 ms to every wait', { skip: noK6 }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k6-broken-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails k6:smoke with the thresholds, naming scenario, server and figures', {
+    timeout: 120_000,
+  }, async () => {
+    // The IO the servers wait on takes longer than they ask for: the async servers miss their
+    // bound (about d), and so does the sync one (about N/W·d).
+    const slow = http.createServer((req, res) => {
+      const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0);
+      setTimeout(() => res.end(JSON.stringify({ status: 'ok', delay })), delay * 1000 + 100);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const upstreamUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const servers = await startServers({
+      ports: { express: 0, koa: 0, fastify: 0 },
+      only: ['express', 'koa', 'fastify'],
+      syncWorkers: 2,
+      upstreamUrl,
+    });
+    try {
+      const run = spawnRunner(['--smoke', '--scenarios', 'medium'], {
+        RESULTS_DIR: dir,
+        EXPRESS_URL: servers.urls.express,
+        KOA_URL: servers.urls.koa,
+        FASTIFY_URL: servers.urls.fastify,
+        INFLUXDB_URL: 'http://127.0.0.1:1/k6',
+        TIME_SCALE: '',
+      });
+      const code = await run.exited;
+      const out = run.output();
+      assert.equal(code, 99, out.slice(-3000));
+      for (const server of ['koa', 'fastify']) {
+        assert.match(
+          out,
+          new RegExp(`FAIL medium/${server}: http_req_duration p\\(95\\)<\\d+ \\(p\\(95\\)=\\d+`),
+        );
+      }
+      const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+      assert.equal(summary.passed, false);
+    } finally {
+      await servers.stop();
+      slow.close();
+    }
   });
 });
