@@ -10,12 +10,12 @@
 // without load, an upstream that is down from the start or too slow, test/servers-failures.test.ts.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ASYNC_SERVERS, SERVER_NAMES, type ServerName } from '../lib/registry.ts';
 import { type RunningServers, startServers } from '../servers/launch.ts';
+import { type Collected, spawnCollecting } from './helpers/processes.ts';
 import { request, useServers, waitFor } from './helpers/servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -302,32 +302,14 @@ describe('a sync worker killed mid-run', () => {
 });
 
 /** `npm run servers` (or the script it runs) as a user starts it. */
-interface Launcher {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Launcher = Collected;
 
 function launch(command: 'npm' | 'node', env: Record<string, string>): Launcher {
   const args = command === 'npm' ? ['run', '--silent', 'servers'] : ['--import', 'tsx', 'scripts/servers.ts'];
-  const child = spawn(command === 'npm' ? 'npm' : process.execPath, args, {
+  return spawnCollecting(command === 'npm' ? 'npm' : process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', SYNC_WORKERS: '2', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (t: string) => {
-    stdout += t;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (t: string) => {
-    stderr += t;
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
 describe('npm run servers with a port already in use', () => {

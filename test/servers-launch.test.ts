@@ -2,38 +2,20 @@
 // port is taken, exit code 0 and no leftover process on SIGTERM. And the launcher on top.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SERVERS } from '../lib/registry.ts';
 import { SERVICE_NAMES, type ServiceName, serverFile, startServers } from '../servers/launch.ts';
 import { serviceSpec } from '../servers/lib/config.ts';
+import { type Collected, spawnCollecting } from './helpers/processes.ts';
 import { request, waitFor } from './helpers/servers.ts';
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Run = Collected;
 
 function run(name: ServiceName, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', serverFile(name)], {
+  return spawnCollecting(process.execPath, ['--import', 'tsx', serverFile(name)], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (t: string) => {
-    stdout += t;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (t: string) => {
-    stderr += t;
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
 const alive = (pid: number) => {
