@@ -70,6 +70,14 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
+/**
+ * k6 writes `vu` as an InfluxDB field by default, so two VUs whose samples carry the same tags
+ * and the same nanosecond timestamp (closed-loop VUs answered in one wave) overwrite each other
+ * in InfluxDB. As a tag, `vu` keeps them apart; `iter` and `url` stay fields (unbounded values).
+ */
+const INFLUX_TAGS_AS_FIELDS = 'K6_INFLUXDB_TAGS_AS_FIELDS';
+const INFLUX_FIELDS_NOT_TAGS = 'iter,url';
+
 async function getJson(url: string, timeoutMs = 1500): Promise<unknown> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
@@ -314,6 +322,9 @@ async function main(): Promise<number> {
     // SIGINT on, so k6 stops gracefully instead of receiving two signals and aborting.
     const child = spawn(k6, k6Args, {
       cwd: ROOT,
+      env: Object.assign({}, process.env, {
+        [INFLUX_TAGS_AS_FIELDS]: process.env[INFLUX_TAGS_AS_FIELDS] || INFLUX_FIELDS_NOT_TAGS,
+      }),
       stdio: ['ignore', 'inherit', tty ? 'inherit' : 'pipe'],
       detached: true,
     });
