@@ -19,7 +19,7 @@
 import os from 'node:os';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import { Client, Pool } from 'undici';
-import { SERVER_NAMES, type ServerName } from '../lib/registry.ts';
+import { NODE_TARGET_NAMES, type NodeTargetName } from '../lib/registry.ts';
 import { startServers } from '../servers/launch.ts';
 
 const env = (name: string, fallback: number) => {
@@ -41,10 +41,10 @@ const EXPRESS_VUS = Math.round(env('SOAK_EXPRESS_VUS', WORKERS));
 /** Left out of the RSS baseline: pools filling, JIT warming. */
 const WARMUP_SECONDS = Math.min(30, SECONDS / 10);
 const TIMEOUT_MS = DELAY * 1000 + 10_000;
-const names = (process.env.SOAK_SERVERS || 'koa,fastify').split(',').map((s) => s.trim()) as ServerName[];
+const names = (process.env.SOAK_SERVERS || 'koa,fastify').split(',').map((s) => s.trim()) as NodeTargetName[];
 for (const name of names) {
-  if (!SERVER_NAMES.includes(name)) {
-    console.error(`SOAK_SERVERS: unknown server '${name}' (known: ${SERVER_NAMES.join(', ')})`);
+  if (!NODE_TARGET_NAMES.includes(name)) {
+    console.error(`SOAK_SERVERS: unknown server '${name}' (known: ${NODE_TARGET_NAMES.join(', ')})`);
     process.exit(1);
   }
 }
@@ -65,7 +65,7 @@ interface Sample {
   served: number;
 }
 interface Driven {
-  readonly name: ServerName;
+  readonly name: NodeTargetName;
   readonly vus: number;
   readonly windows: Window[];
   readonly samples: Sample[];

@@ -1,20 +1,12 @@
-// The k6 suite: the five scenarios against express, koa and fastify, one slot at a time,
-// plus the open-model variant of stress and a CPU sampler. Everything but the k6 calls lives
+// The k6 suite: the five scenarios against the selected targets (default express, koa and
+// fastify), one slot at a time, plus the open-model variant of stress and a CPU sampler. Everything but the k6 calls lives
 // in ./lib (pure, unit-tested in Node). Bundled by esbuild.config.mjs into dist/suite.js.
 
 import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
-import {
-  METRICS,
-  REQUEST_NAMES,
-  SERVER_NAMES,
-  SERVERS,
-  SYNC_SERVER,
-  TAGS,
-  theorySpeedup,
-} from '../lib/registry.ts';
+import { METRICS, REQUEST_NAMES, TAGS, theorySpeedup } from '../lib/registry.ts';
 import { ENV, readConfig } from './lib/config.ts';
 import { k6Duration, k6Scenarios } from './lib/executors.ts';
 import { renderJunit } from './lib/junit.ts';
@@ -23,6 +15,7 @@ import { renderReport } from './lib/report.ts';
 import { drained, parseStats, type Reading, sampleMetrics } from './lib/sampler.ts';
 import { buildSummary, type K6SummaryData, type SetupData } from './lib/summary.ts';
 import { renderTable } from './lib/table.ts';
+import type { Target } from './lib/targets.ts';
 import { k6Thresholds, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
 
 const config = readConfig(__ENV);
@@ -75,47 +68,55 @@ function getJson(url: string, name: string): { status: number; body: unknown } {
   return { status: res.status, body };
 }
 
+const syncTargets = config.targets.filter((t) => t.model === 'sync');
+const targetsByName: Record<string, Target> = {};
+for (const t of config.targets) targetsByName[t.name] = t;
+
+const statsOf = (t: Target) => parseStats(getJson(`${t.statsUrl}/stats`, REQUEST_NAMES.stats).body);
+
 export function setup(): SetupData {
-  for (const server of SERVER_NAMES) {
-    const url = config.urls[server];
-    const { status, body } = getJson(`${url}/health`, REQUEST_NAMES.health);
-    const h = (body || {}) as { model?: string };
+  const workers: Record<string, number> = {};
+  for (const t of config.targets) {
+    const { status, body } = getJson(`${t.url}/health`, REQUEST_NAMES.health);
+    const h = (body || {}) as { model?: string; workers?: number };
     if (status !== 200) {
       fail(
-        `${server} is not answering ${url}/health (status ${status}): start the servers or set ${SERVERS[server].urlEnv}`,
+        `${t.name} is not answering ${t.url}/health (status ${status}): start it or fix its URL (TARGETS)`,
       );
     }
-    if (h.model !== SERVERS[server].model) {
-      fail(`${url}/health says model "${h.model}", expected "${SERVERS[server].model}" for ${server}`);
+    if (h.model !== t.model)
+      fail(`${t.url}/health says model "${h.model}", expected "${t.model}" for ${t.name}`);
+    if (t.model !== 'sync') continue;
+    const w = h.workers;
+    if (typeof w !== 'number' || !(w >= 1)) fail(`${t.name} /health reports no worker count`);
+    if (config.workersGiven[t.name] && w !== config.workers[t.name]) {
+      fail(
+        `${t.name} was planned with W=${config.workers[t.name]} but its /health reports workers=${w}: ` +
+          `the slot plan and thresholds would not fit the server; run with -e ${ENV.syncWorkers}=${w}`,
+      );
     }
+    if (!config.workersGiven[t.name]) {
+      console.warn(`${t.name}: W not given: slots planned for W=1 (the longest); theory uses W=${w}`);
+    }
+    workers[t.name] = w;
   }
-  const health = getJson(`${config.urls[SYNC_SERVER]}/health`, REQUEST_NAMES.health).body as {
-    workers?: number;
-  };
-  const workers = health.workers;
-  if (typeof workers !== 'number' || !(workers >= 1)) fail(`${SYNC_SERVER} /health reports no worker count`);
-  if (config.syncWorkersGiven && workers !== config.syncWorkers) {
-    fail(
-      `${ENV.syncWorkers}=${config.syncWorkers} but ${SYNC_SERVER} /health reports workers=${workers}: ` +
-        `the slot plan and thresholds would not fit the server; run with -e ${ENV.syncWorkers}=${workers}`,
-    );
-  }
-  if (!config.syncWorkersGiven) {
-    console.warn(`${ENV.syncWorkers} not set: slots planned for W=1 (the longest); theory uses W=${workers}`);
-  }
-  // A previous run (or another client) may have left the sync server busy; measuring on top
+  // A previous run (or another client) may have left a sync server busy; measuring on top
   // of that backlog would be unfair to it.
   const deadline = Date.now() + 150_000;
-  for (;;) {
-    const stats = parseStats(getJson(`${config.urls[SYNC_SERVER]}/stats`, REQUEST_NAMES.stats).body);
-    if (stats && drained(stats)) break;
-    if (Date.now() > deadline) fail(`${SYNC_SERVER} still has requests in flight or queued after 150 s`);
-    sleep(1);
+  for (const t of syncTargets) {
+    for (;;) {
+      const stats = statsOf(t);
+      if (stats && drained(stats)) break;
+      if (Date.now() > deadline) fail(`${t.name} still has requests in flight or queued after 150 s`);
+      sleep(1);
+    }
   }
+  const ref = config.reference;
   console.log(
-    `plan: ${plan.slots.length} slots, ${Math.round(plan.totalSeconds)} s, W=${workers}, time scale ${config.timeScale}`,
+    `plan: ${plan.slots.length} slots, ${Math.round(plan.totalSeconds)} s, ` +
+      `${ref ? `reference ${ref} W=${workers[ref]}` : 'no sync target'}, time scale ${config.timeScale}`,
   );
-  return { syncWorkers: workers };
+  return { workers };
 }
 
 /** One /io request; closed and open slots differ only in their executor. */
@@ -126,7 +127,7 @@ export function io(): void {
   const windowFrom = start + slot.warmupSeconds * 1000;
   const windowTo = start + slot.durationSeconds * 1000;
   const sent = Date.now();
-  const res = http.get(`${config.urls[slot.server]}/io?delay=${slot.delaySeconds}`, {
+  const res = http.get(`${targetsByName[slot.server]?.url}/io?delay=${slot.delaySeconds}`, {
     tags: { [TAGS.phase]: sent < windowFrom ? 'warmup' : 'measure', [TAGS.name]: REQUEST_NAMES.io },
     timeout: k6Duration(slot.timeoutSeconds),
   });
@@ -151,12 +152,15 @@ export function sampleStats(data: SetupData): void {
   const tags = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server, [TAGS.model]: slot.model };
 
   if (tick.kind === 'drain-check') {
-    // In the gap before the slot: the sync server must have answered everything by now.
-    const stats = parseStats(getJson(`${config.urls[SYNC_SERVER]}/stats`, REQUEST_NAMES.stats).body);
-    if (stats) syncDrained.add(drained(stats), tags);
-    if (!theoryShown[slot.scenario] && slot.kind === 'closed') {
+    // In the gap before the slot: every sync server must have answered everything by now.
+    for (const t of syncTargets) {
+      const stats = statsOf(t);
+      if (stats) syncDrained.add(drained(stats), tags);
+    }
+    const refW = config.reference ? data.workers[config.reference] : undefined;
+    if (!theoryShown[slot.scenario] && slot.kind === 'closed' && refW) {
       theoryShown[slot.scenario] = true;
-      theory.add(theorySpeedup(slot.vus, data.syncWorkers), { [TAGS.scenario]: slot.scenario });
+      theory.add(theorySpeedup(slot.vus, refW), { [TAGS.scenario]: slot.scenario });
     }
     console.log(
       `slot ${tick.slot + 1}/${plan.slots.length} ${slot.scenario}/${slot.server}: ` +
@@ -168,7 +172,7 @@ export function sampleStats(data: SetupData): void {
     return;
   }
 
-  const res = http.get(`${config.urls[slot.server]}/stats`, {
+  const res = http.get(`${targetsByName[slot.server]?.statsUrl}/stats`, {
     tags: Object.assign({ [TAGS.name]: REQUEST_NAMES.stats }, tags),
     responseType: 'text',
     timeout: '5s',

@@ -13,37 +13,105 @@ export interface ServiceSpec {
   readonly urlEnv: string;
 }
 
-export interface MeasuredServerSpec extends ServiceSpec {
+export type Runtime = 'node' | 'python';
+
+export interface TargetSpec extends ServiceSpec {
   readonly model: Model;
   readonly framework: string;
+  /** How the launcher starts it: a `servers/<name>.ts` file, or a Python server in servers/python/. */
+  readonly runtime: Runtime;
+  /**
+   * Where /stats is served when the server cannot answer it on its own port while every worker
+   * is busy (Gunicorn's sync workers): a small thread in the server's master process.
+   */
+  readonly stats?: ServiceSpec;
 }
 
 export const UPSTREAM: ServiceSpec = { port: 8001, portEnv: 'UPSTREAM_PORT', urlEnv: 'UPSTREAM_URL' };
 
-/** The servers under test, in the order they are measured within a scenario (sync first). */
-export const SERVERS = {
+/**
+ * The built-in targets: the servers this project ships. A run measures a selection of them
+ * (TARGETS, default DEFAULT_TARGETS) plus any server a user names by URL (k6/lib/targets.ts).
+ * Within a scenario they are measured in this order, sync first.
+ */
+export const TARGETS = {
   express: {
     port: 8002,
     portEnv: 'EXPRESS_PORT',
     urlEnv: 'EXPRESS_URL',
     model: 'sync',
     framework: 'Express 5 (cluster, one request per worker)',
+    runtime: 'node',
   },
-  koa: { port: 8003, portEnv: 'KOA_PORT', urlEnv: 'KOA_URL', model: 'async', framework: 'Koa 3' },
+  flask: {
+    port: 8005,
+    portEnv: 'FLASK_PORT',
+    urlEnv: 'FLASK_URL',
+    model: 'sync',
+    framework: 'Flask on Gunicorn (sync workers)',
+    runtime: 'python',
+    stats: { port: 8015, portEnv: 'FLASK_STATS_PORT', urlEnv: 'FLASK_STATS_URL' },
+  },
+  koa: {
+    port: 8003,
+    portEnv: 'KOA_PORT',
+    urlEnv: 'KOA_URL',
+    model: 'async',
+    framework: 'Koa 3',
+    runtime: 'node',
+  },
   fastify: {
     port: 8004,
     portEnv: 'FASTIFY_PORT',
     urlEnv: 'FASTIFY_URL',
     model: 'async',
     framework: 'Fastify 5',
+    runtime: 'node',
   },
-} as const satisfies Record<string, MeasuredServerSpec>;
+  quart: {
+    port: 8006,
+    portEnv: 'QUART_PORT',
+    urlEnv: 'QUART_URL',
+    model: 'async',
+    framework: 'Quart on Hypercorn (asyncio)',
+    runtime: 'python',
+  },
+  control: {
+    port: 8007,
+    portEnv: 'CONTROL_PORT',
+    urlEnv: 'CONTROL_URL',
+    model: 'async',
+    framework: 'node:http (no framework)',
+    runtime: 'node',
+  },
+} as const satisfies Record<string, TargetSpec>;
 
-export type ServerName = keyof typeof SERVERS;
-export const SERVER_NAMES = Object.keys(SERVERS) as ServerName[];
-/** The server every async server is compared against. */
-export const SYNC_SERVER: ServerName = 'express';
-export const ASYNC_SERVERS = SERVER_NAMES.filter((name) => SERVERS[name].model === 'async');
+export type TargetName = keyof typeof TARGETS;
+export const TARGET_NAMES = Object.keys(TARGETS) as TargetName[];
+/** The targets written in TypeScript, each a `servers/<name>.ts` the launcher runs with Node. */
+export type NodeTargetName = {
+  [K in TargetName]: (typeof TARGETS)[K]['runtime'] extends 'node' ? K : never;
+}[TargetName];
+export const NODE_TARGET_NAMES = TARGET_NAMES.filter(
+  (n) => TARGETS[n].runtime === 'node',
+) as NodeTargetName[];
+/** What a run measures when TARGETS is not set: the three servers of the original comparison. */
+export const DEFAULT_TARGETS: readonly TargetName[] = ['express', 'koa', 'fastify'];
+/** The sync target every speedup is computed against, unless REFERENCE names another. */
+export const DEFAULT_REFERENCE = 'express';
+
+/**
+ * Debian packages the Python targets import; the launcher names the missing one instead of
+ * letting a traceback say it.
+ */
+export const PYTHON_PACKAGES: Readonly<Record<string, string>> = {
+  flask: 'python3-flask',
+  gunicorn: 'gunicorn',
+  requests: 'python3-requests',
+  quart: 'python3-quart',
+  hypercorn: 'python3-hypercorn',
+  httpx: 'python3-httpx',
+};
 
 export const INFLUXDB = { port: 8086, database: 'k6', urlEnv: 'INFLUXDB_URL' } as const;
 export const GRAFANA = { port: 3001 } as const;
@@ -90,7 +158,26 @@ export const LIMITS = {
   maxConcurrent: 1000,
   /** Longest request target accepted; longer gets 414. */
   maxUrlLength: 2048,
+  /** Lognormal shape: the log of the delay has this standard deviation. */
+  minSigma: 0,
+  maxSigma: 3,
+  /** `seed` picks the draw: an integer in [0, 2^32 - 1]. */
+  maxSeed: 4294967295,
+  /** /stream: events per response, and the seconds between two of them. */
+  minTokens: 1,
+  maxTokens: 10000,
+  minIntervalSeconds: 0,
+  maxIntervalSeconds: 10,
 } as const;
+
+/**
+ * How the upstream draws a request's delay from `delay` (DESIGN.md, latency profiles):
+ * fixed waits exactly `delay`; exponential has mean `delay`; lognormal has median `delay`
+ * and shape `sigma`. A draw is clamped to LIMITS.maxDelaySeconds.
+ */
+export const DISTRIBUTIONS = ['fixed', 'exponential', 'lognormal'] as const;
+export type Distribution = (typeof DISTRIBUTIONS)[number];
+export const DEFAULT_SIGMA = 1;
 
 /**
  * Names of the metrics and tags the k6 suite emits. The dashboards and the summary read the

@@ -2,10 +2,12 @@
 // checks k6, builds the bundle, reuses or starts the servers, reads W, picks the InfluxDB
 // output, runs k6 and turns the speedup check into the exit code.
 //
-//   tsx scripts/k6-run.ts [--smoke] [--scenarios medium,high] [--start]
+//   tsx scripts/k6-run.ts [--smoke] [--scenarios medium,high] [--targets express,koa,flask] [--start]
 //
 // --smoke      TIME_SCALE=0.1 (unless TIME_SCALE is set): the five scenarios in about 75 s.
 // --scenarios  same as SCENARIOS=...
+// --targets    same as TARGETS=... (built-in names, or name=url;model=... for your own server)
+// --reference  same as REFERENCE=... (the sync target the speedups are computed against)
 // --start      always start fresh servers on free ports, even if some already answer.
 // Every option of the suite is an environment variable (docs/k6.md).
 //
@@ -17,10 +19,12 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { defaultUrl, ENV, readConfig } from '../k6/lib/config.ts';
+import { ENV, readConfig } from '../k6/lib/config.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
 import { failures, type Summary } from '../k6/lib/summary.ts';
-import { INFLUXDB, SERVER_NAMES, SERVERS, type ServerName, SYNC_SERVER, UPSTREAM } from '../lib/registry.ts';
+import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
+import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
+import { checkContract } from './contract.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
@@ -55,17 +59,31 @@ interface Args {
   smoke: boolean;
   start: boolean;
   scenarios: string | undefined;
+  targets: string | undefined;
+  reference: string | undefined;
 }
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { smoke: false, start: false, scenarios: undefined };
+const USAGE = 'usage: k6-run.ts [--smoke] [--start] [--scenarios a,b] [--targets a,b] [--reference name]';
+
+export function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    smoke: false,
+    start: false,
+    scenarios: undefined,
+    targets: undefined,
+    reference: undefined,
+  };
+  const valued = { '--scenarios': 'scenarios', '--targets': 'targets', '--reference': 'reference' } as const;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] ?? '';
+    const [flag = '', inline] = a.split(/=(.*)/s);
     if (a === '--smoke') args.smoke = true;
     else if (a === '--start') args.start = true;
-    else if (a === '--scenarios') args.scenarios = argv[++i];
-    else if (a?.startsWith('--scenarios=')) args.scenarios = a.slice('--scenarios='.length);
-    else throw new Error(`unknown argument ${a}; usage: k6-run.ts [--smoke] [--start] [--scenarios a,b]`);
+    else if (flag in valued) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value; ${USAGE}`);
+      args[valued[flag as keyof typeof valued]] = value;
+    } else throw new Error(`unknown argument ${a}; ${USAGE}`);
   }
   return args;
 }
@@ -119,7 +137,8 @@ export async function influxOutput(env: NodeJS.ProcessEnv): Promise<string | nul
 }
 
 interface Servers {
-  urls: Record<ServerName, string>;
+  /** The targets with the URLs they answer on (started ones on the ports they got). */
+  targets: Target[];
   stop: () => Promise<void>;
   /** Resolves with a message if a server this runner started dies before stop(); else never. */
   died: Promise<string>;
@@ -128,43 +147,27 @@ interface Servers {
 const never = new Promise<never>(() => {});
 
 /**
- * /health answering says little about the path under test: a server whose upstream is down
- * answers /health but fails every /io. One request each, before k6 starts, names the problem
- * instead of letting it surface as thousands of 502s and failed thresholds.
+ * Reuses the built-in targets when all of them answer, else starts them (with an upstream);
+ * a user's own target is never started: it must answer at its URL.
  */
-async function preflight(urls: Record<ServerName, string>): Promise<void> {
-  for (const name of SERVER_NAMES) {
-    const url = `${urls[name]}/io?delay=0`;
-    let problem: string | undefined;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-      const text = await res.text();
-      if (!res.ok) problem = `HTTP ${res.status} ${text.slice(0, 200)}`;
-    } catch (err) {
-      problem = (err as Error).message;
-    }
-    if (problem) {
-      throw new Error(
-        `${name} answers /health but not ${url} (${problem}): is its upstream running (${UPSTREAM.urlEnv})?`,
-      );
-    }
-  }
-}
-
-async function ensureServers(forceStart: boolean, syncWorkers: number | undefined): Promise<Servers> {
-  const urls = {} as Record<ServerName, string>;
-  for (const name of SERVER_NAMES) urls[name] = process.env[SERVERS[name].urlEnv] || defaultUrl(name);
+async function ensureServers(
+  targets: readonly Target[],
+  forceStart: boolean,
+  syncWorkers: number | undefined,
+): Promise<Servers> {
+  const builtins = targets.filter((t) => t.builtin);
   if (!forceStart) {
-    const up = await Promise.all(SERVER_NAMES.map((n) => answers(urls[n])));
+    const up = await Promise.all(builtins.map((t) => answers(t.url)));
     if (up.every(Boolean)) {
-      log(`reusing the running servers: ${SERVER_NAMES.map((n) => `${n} ${urls[n]}`).join(', ')}`);
-      await preflight(urls);
-      return { urls, stop: async () => {}, died: never };
+      if (builtins.length > 0)
+        log(`reusing the running servers: ${builtins.map((t) => `${t.name} ${t.url}`).join(', ')}`);
+      return { targets: targets.slice(), stop: async () => {}, died: never };
     }
-    const missing = SERVER_NAMES.filter((_, i) => !up[i]);
     if (up.some(Boolean)) {
+      const missing = builtins.filter((_, i) => !up[i]).map((t) => t.name);
+      const running = builtins.filter((_, i) => up[i]).map((t) => t.name);
       throw new Error(
-        `${missing.join(', ')} not answering /health while ${SERVER_NAMES.filter((_, i) => up[i]).join(', ')} do: ` +
+        `${missing.join(', ')} not answering /health while ${running.join(', ')} do: ` +
           'start all of them (npm run servers), stop all of them, or pass --start',
       );
     }
@@ -172,21 +175,35 @@ async function ensureServers(forceStart: boolean, syncWorkers: number | undefine
   // The launcher is imported only when needed, so a run against running servers (or docker)
   // does not depend on it.
   const { startServers } = await import('../servers/launch.ts');
-  log(`starting upstream, ${SERVER_NAMES.join(', ')}${forceStart ? ' on free ports' : ''} ...`);
-  const ports = forceStart ? { upstream: 0, express: 0, koa: 0, fastify: 0 } : undefined;
+  const names = builtins.map((t) => t.name as TargetName);
+  log(`starting upstream, ${names.join(', ')}${forceStart ? ' on free ports' : ''} ...`);
+  const ports: Record<string, number> = { upstream: 0 };
+  for (const n of names) ports[n] = 0;
   const started = await startServers(
-    Object.assign({ quiet: false }, ports ? { ports } : {}, syncWorkers ? { syncWorkers } : {}),
+    Object.assign(
+      { quiet: false, only: ['upstream', ...names] },
+      forceStart ? { ports } : {},
+      syncWorkers ? { syncWorkers } : {},
+    ) as Parameters<typeof startServers>[0],
   );
-  for (const name of SERVER_NAMES) urls[name] = started.urls[name];
-  log(
-    `started: ${SERVER_NAMES.map((n) => `${n} ${urls[n]}`).join(', ')} (upstream ${started.urls.upstream})`,
-  );
+  const urls = started.urls as Record<string, string>;
+  const statsUrls = ((started as { statsUrls?: Record<string, string> }).statsUrls ?? {}) as Record<
+    string,
+    string
+  >;
+  const placed = targets.map((t) => {
+    const url = urls[t.name];
+    if (!t.builtin || !url) return t;
+    const spec = TARGETS[t.name as TargetName];
+    return Object.assign({}, t, { url, statsUrl: 'stats' in spec ? (statsUrls[t.name] ?? t.statsUrl) : url });
+  });
+  log(`started: ${placed.map((t) => `${t.name} ${t.url}`).join(', ')} (upstream ${urls.upstream})`);
   let stopping = false;
   const died = started.exited.then(({ name, code, signal }) =>
     stopping ? never : `${name} exited during the run (${signal ?? `code ${code}`})`,
   );
   return {
-    urls,
+    targets: placed,
     died,
     stop: () => {
       stopping = true;
@@ -241,7 +258,9 @@ async function main(): Promise<number> {
   const env: Record<string, string | undefined> = Object.assign({}, process.env);
   if (args.smoke && !env[ENV.timeScale]) env[ENV.timeScale] = String(SMOKE_TIME_SCALE);
   if (args.scenarios) env[ENV.scenarios] = args.scenarios;
-  readConfig(env); // fail fast on a bad option, before anything starts
+  if (args.targets) env[ENV.targets] = args.targets;
+  if (args.reference) env[ENV.reference] = args.reference;
+  const selected = readConfig(env); // fail fast on a bad option, before anything starts
 
   log('building dist/suite.js');
   const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
@@ -251,7 +270,7 @@ async function main(): Promise<number> {
   }
 
   const requestedWorkers = env[ENV.syncWorkers] ? Number(env[ENV.syncWorkers]) : undefined;
-  const servers = await ensureServers(args.start, requestedWorkers);
+  const servers = await ensureServers(selected.targets, args.start, requestedWorkers);
   let k6Child: ChildProcess | null = null;
   let signalled: NodeJS.Signals | null = null;
   let serverDied: string | null = null;
@@ -275,22 +294,31 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const health = (await getJson(`${servers.urls[SYNC_SERVER]}/health`)) as { workers?: number };
-    const workers = health.workers;
-    if (typeof workers !== 'number' || workers < 1)
-      throw new Error(`${SYNC_SERVER} /health reports no workers`);
-    if (requestedWorkers !== undefined && requestedWorkers !== workers) {
-      log(
-        `${ENV.syncWorkers}=${requestedWorkers} ignored: the running ${SYNC_SERVER} has ${workers} workers`,
-      );
+    // Every target must answer the route contract before k6 starts; W comes from /health.
+    const targets: Target[] = [];
+    for (const t of servers.targets) {
+      const { workers } = await checkContract(t);
+      if (
+        t.model === 'sync' &&
+        requestedWorkers !== undefined &&
+        isBuiltin(t.name) &&
+        requestedWorkers !== workers
+      ) {
+        log(
+          `${ENV.syncWorkers}=${requestedWorkers} ignored for ${t.name}: the running server has ${workers} workers`,
+        );
+      }
+      targets.push(t.model === 'sync' ? Object.assign({}, t, { workers }) : t);
     }
-    env[ENV.syncWorkers] = String(workers);
-    for (const name of SERVER_NAMES) env[SERVERS[name].urlEnv] = servers.urls[name];
+    env[ENV.targets] = formatTargets(targets);
     const config = readConfig(env);
     const plan = buildPlan(config);
+    const ref = config.reference;
+    const refW = ref ? config.workers[ref] : undefined;
     log(
-      `W = ${workers} sync workers (${SYNC_SERVER} /health); theory speedup max(1, N/${workers}); ` +
-        `time scale ${config.timeScale}`,
+      ref
+        ? `reference ${ref}: W = ${refW} sync workers (/health); theory speedup max(1, N/${refW}); time scale ${config.timeScale}`
+        : `no sync target selected: figures per target, no speedup; time scale ${config.timeScale}`,
     );
     const influx = await influxOutput(env);
     if (influx) log(`streaming metrics to InfluxDB: ${influx}`);
@@ -301,18 +329,18 @@ async function main(): Promise<number> {
     const k6Args = ['run', '--address', '127.0.0.1:0'];
     if (influx) k6Args.push('--out', `influxdb=${influx}`);
     const pass: Record<string, string> = {
-      [ENV.syncWorkers]: String(workers),
+      [ENV.targets]: env[ENV.targets] as string,
       [ENV.timeScale]: String(config.timeScale),
       [ENV.scenarios]: config.scenarios.join(','),
       [ENV.slotSeconds]: String(config.slotSeconds),
       [ENV.resultsDir]: resultsDir,
       [ENV.k6Version]: version,
     };
-    for (const name of SERVER_NAMES) pass[SERVERS[name].urlEnv] = servers.urls[name];
+    if (ref) pass[ENV.reference] = ref;
     for (const [k, v] of Object.entries(pass)) k6Args.push('-e', `${k}=${v}`);
     k6Args.push(BUNDLE);
     log(
-      `running k6: ${config.scenarios.join(', ')} × ${SERVER_NAMES.join(', ')} in ${plan.slots.length} slots, ` +
+      `running k6: ${config.scenarios.join(', ')} × ${config.targets.map((t) => t.name).join(', ')} in ${plan.slots.length} slots, ` +
         `about ${fmtDuration(plan.totalSeconds)}`,
     );
 

@@ -4,12 +4,12 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SERVER_NAMES, UPSTREAM } from '../lib/registry.ts';
+import { NODE_TARGET_NAMES, UPSTREAM } from '../lib/registry.ts';
 import { type ServiceName, serviceSpec } from './lib/config.ts';
 
 export type { ServiceName };
 /** Upstream first: the app servers are pointed at it. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['upstream', ...SERVER_NAMES];
+export const SERVICE_NAMES: readonly ServiceName[] = ['upstream', ...NODE_TARGET_NAMES];
 
 export interface StartOptions<N extends ServiceName = ServiceName> {
   /** Bind address (HOST); default: the children's environment, else 127.0.0.1. */

@@ -5,8 +5,7 @@
 //   node --import tsx servers/upstream.ts      (UPSTREAM_PORT, default 8001; HOST)
 
 import http from 'node:http';
-import { URLSearchParams } from 'node:url';
-import { handleClientErrors, pathOf, SERVER_OPTIONS, sendError, sendJson } from './lib/http.ts';
+import { handleClientErrors, pathOf, queryOf, SERVER_OPTIONS, sendError, sendJson } from './lib/http.ts';
 import { checkTarget, parseDelay, routeMiss } from './lib/params.ts';
 import { isMain, runServer } from './lib/serve.ts';
 
@@ -21,7 +20,7 @@ export function createUpstreamServer(): http.Server {
       if (path === '/health')
         return sendJson(res, 200, { status: 'ok', server: 'upstream', pid: process.pid });
       if (path !== '/io') throw routeMiss(req.method, path, PATHS);
-      const query = Object.fromEntries(groupParams(req.url ?? ''));
+      const query = queryOf(req.url ?? '');
       const delay = parseDelay(query);
       const timer = setTimeout(() => sendJson(res, 200, { delay }), delay * 1000);
       // A client that gives up (a timed-out server, an aborted bench) frees its timer at once.
@@ -37,18 +36,6 @@ export function createUpstreamServer(): http.Server {
   // No cap on requests per connection; the timers are the only per-request state.
   server.maxRequestsPerSocket = 0;
   return handleClientErrors(server);
-}
-
-/** Query values, repeated keys as arrays, the shape parseDelay expects from any framework. */
-function groupParams(url: string): Map<string, string | string[]> {
-  const q = url.indexOf('?');
-  const grouped = new Map<string, string | string[]>();
-  if (q === -1) return grouped;
-  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
-    const seen = grouped.get(key);
-    grouped.set(key, seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value]);
-  }
-  return grouped;
 }
 
 if (isMain(import.meta.url)) {

@@ -12,27 +12,35 @@ import {
   slotEnd,
   warmupEnd,
 } from '../k6/lib/plan.ts';
-import { SCENARIOS, SERVER_NAMES, STRESS_OPEN_SCENARIO } from '../lib/registry.ts';
+import { DEFAULT_TARGETS, SCENARIOS, STRESS_OPEN_SCENARIO } from '../lib/registry.ts';
 
 const plan = (env: Record<string, string> = {}): Plan =>
   buildPlan(readConfig(Object.assign({ SYNC_WORKERS: '2' }, env)));
 const close = (a: number, b: number, eps = 0.002) => Math.abs(a - b) <= eps;
 
 describe('config', () => {
-  it('defaults to every scenario, registry URLs, scale 1, W = 1 when SYNC_WORKERS is unset', () => {
+  it('defaults to every scenario, the three Node targets at registry URLs, scale 1, W = 1 when SYNC_WORKERS is unset', () => {
     const cfg = readConfig({});
     assert.deepEqual(cfg.scenarios, ALL_SCENARIOS);
-    assert.equal(cfg.urls.express, 'http://127.0.0.1:8002');
+    assert.deepEqual(
+      cfg.targets.map((t) => [t.name, t.url]),
+      [
+        ['express', 'http://127.0.0.1:8002'],
+        ['koa', 'http://127.0.0.1:8003'],
+        ['fastify', 'http://127.0.0.1:8004'],
+      ],
+    );
+    assert.equal(cfg.reference, 'express');
     assert.equal(cfg.timeScale, 1);
-    assert.equal(cfg.syncWorkers, 1);
-    assert.equal(cfg.syncWorkersGiven, false);
+    assert.deepEqual(cfg.workers, { express: 1 });
+    assert.deepEqual(cfg.workersGiven, { express: false });
     assert.equal(cfg.resultsDir, 'results');
   });
 
   it('reads the environment, keeping registry order whatever order SCENARIOS lists', () => {
     const cfg = readConfig({ SCENARIOS: 'high, medium', KOA_URL: 'http://koa:8003/', TIME_SCALE: '0.5' });
     assert.deepEqual(cfg.scenarios, ['medium', 'high']);
-    assert.equal(cfg.urls.koa, 'http://koa:8003');
+    assert.equal(cfg.targets.find((t) => t.name === 'koa')?.url, 'http://koa:8003');
     assert.equal(cfg.timeScale, 0.5);
   });
 
@@ -46,7 +54,7 @@ describe('config', () => {
 describe('slot plan', () => {
   it('gives every scenario × server its own slot, express first, the open model last with express last', () => {
     const p = plan();
-    assert.equal(p.slots.length, (SCENARIOS.length + 1) * SERVER_NAMES.length);
+    assert.equal(p.slots.length, (SCENARIOS.length + 1) * DEFAULT_TARGETS.length);
     assert.deepEqual(
       p.slots.slice(0, 3).map((s) => s.id),
       ['baseline_express', 'baseline_koa', 'baseline_fastify'],

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SPEEDUP_MAX_FRACTION, SPEEDUP_MIN_FRACTION } from '../k6/lib/speedup.ts';
 import type { Summary } from '../k6/lib/summary.ts';
-import { SCENARIOS, SERVER_NAMES } from '../lib/registry.ts';
+import { DEFAULT_TARGETS, SCENARIOS } from '../lib/registry.ts';
 import { findOnPath, influxOutput, K6_MISSING_EXIT } from '../scripts/k6-run.ts';
 import { spawnRunner } from './helpers/runner.ts';
 
@@ -79,7 +79,7 @@ describe('k6:smoke end to end', {
       SCENARIOS.map((s) => s.name),
     );
     for (const sc of summary.scenarios) {
-      for (const name of SERVER_NAMES)
+      for (const name of DEFAULT_TARGETS)
         assert.ok((sc.servers[name]?.completed ?? 0) > 0, `${sc.name}/${name}`);
       for (const [name, sp] of Object.entries(sc.speedup)) {
         for (const ratio of [sp?.latencyVsTheory, sp?.throughputVsTheory]) {

@@ -14,7 +14,10 @@ import { renderReport } from '../k6/lib/report.ts';
 import { buildSummary, failures, type K6SummaryData, type Summary } from '../k6/lib/summary.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
-import { ASYNC_SERVERS, SCENARIOS, SERVER_NAMES } from '../lib/registry.ts';
+import { DEFAULT_TARGETS, SCENARIOS } from '../lib/registry.ts';
+
+const ASYNC_SERVERS = ['koa', 'fastify'];
+const SERVER_NAMES = DEFAULT_TARGETS;
 
 const data = JSON.parse(
   readFileSync(new URL('./fixtures/k6-summary-data.smoke-w2.json', import.meta.url), 'utf8'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { recommendationFor, SCENARIOS, SERVERS, theorySpeedup } from '../lib/registry.ts';
+import { recommendationFor, SCENARIOS, TARGETS, theorySpeedup, UPSTREAM } from '../lib/registry.ts';
 
 describe('registry', () => {
   it('keeps the seed scenario table', () => {
@@ -16,8 +16,11 @@ describe('registry', () => {
     );
   });
 
-  it('gives every server its own port', () => {
-    const ports = Object.values(SERVERS).map((s) => s.port);
+  it('gives every service its own port', () => {
+    const ports = [
+      UPSTREAM.port,
+      ...Object.values(TARGETS).flatMap((s) => ('stats' in s ? [s.port, s.stats.port] : [s.port])),
+    ];
     assert.equal(new Set(ports).size, ports.length);
   });
 

@@ -3,15 +3,8 @@
 // The k6 script must run without the runner too (docker compose runs `k6 run dist/suite.js`
 // with only env set), so nothing here may depend on the runner.
 
-import {
-  DEFAULT_HOST,
-  SCENARIOS,
-  type ScenarioName,
-  SERVER_NAMES,
-  SERVERS,
-  type ServerName,
-  STRESS_OPEN_SCENARIO,
-} from '../../lib/registry.ts';
+import { SCENARIOS, type ScenarioName, STRESS_OPEN_SCENARIO } from '../../lib/registry.ts';
+import { parseTargets, pickReference, REFERENCE_ENV, TARGETS_ENV, type Target } from './targets.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -19,15 +12,18 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export type SuiteScenario = ScenarioName | typeof STRESS_OPEN_SCENARIO;
 
 export interface SuiteConfig {
-  readonly urls: Readonly<Record<ServerName, string>>;
-  /** W used for the slot plan. When SYNC_WORKERS is unset this is 1 (see `syncWorkersGiven`). */
-  readonly syncWorkers: number;
+  /** The servers measured, in measuring order (sync first). */
+  readonly targets: readonly Target[];
+  /** The sync target every speedup is computed against; null when no sync target is selected. */
+  readonly reference: string | null;
   /**
-   * Whether SYNC_WORKERS was given. If not, the plan is built for W = 1, the slowest sync
-   * server, so every slot is long enough whatever W turns out to be; the theory then uses
-   * the W that express's /health reports in setup().
+   * W of each sync target for the slot plan: its `workers=` in TARGETS, else SYNC_WORKERS,
+   * else 1. Planning for W = 1, the slowest sync server, makes every slot long enough whatever
+   * W turns out to be; the theory then uses the W that /health reports in setup().
    */
-  readonly syncWorkersGiven: boolean;
+  readonly workers: Readonly<Record<string, number>>;
+  /** The sync targets whose W was given (TARGETS or SYNC_WORKERS): /health must agree. */
+  readonly workersGiven: Readonly<Record<string, boolean>>;
   /** Multiplies every delay, slot length and timeout; ratios (and so the theory) are unchanged. */
   readonly timeScale: number;
   readonly scenarios: readonly SuiteScenario[];
@@ -54,6 +50,8 @@ export const ENV = {
   slotSeconds: 'SLOT_SECONDS',
   resultsDir: 'RESULTS_DIR',
   k6Version: 'K6_BIN_VERSION',
+  targets: TARGETS_ENV,
+  reference: REFERENCE_ENV,
 } as const;
 
 function positiveNumber(env: Env, name: string, fallback: number): number {
@@ -64,10 +62,6 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
     throw new Error(`${name} must be a positive number, got "${raw}"`);
   }
   return value;
-}
-
-export function defaultUrl(server: ServerName): string {
-  return `http://${DEFAULT_HOST}:${SERVERS[server].port}`;
 }
 
 export function parseScenarios(raw: string | undefined): SuiteScenario[] {
@@ -87,21 +81,26 @@ export function parseScenarios(raw: string | undefined): SuiteScenario[] {
 }
 
 export function readConfig(env: Env): SuiteConfig {
-  const urls = {} as Record<ServerName, string>;
-  for (const server of SERVER_NAMES) {
-    const raw = env[SERVERS[server].urlEnv];
-    urls[server] = (raw && raw.trim() !== '' ? raw.trim() : defaultUrl(server)).replace(/\/+$/, '');
-  }
+  const targets = parseTargets(env[ENV.targets], env);
   const syncWorkersGiven = env[ENV.syncWorkers] !== undefined && env[ENV.syncWorkers]?.trim() !== '';
   const syncWorkers = positiveNumber(env, ENV.syncWorkers, 1);
   if (!Number.isInteger(syncWorkers)) {
     throw new Error(`${ENV.syncWorkers} must be a whole number, got "${env[ENV.syncWorkers]}"`);
   }
+  const workers: Record<string, number> = {};
+  const workersGiven: Record<string, boolean> = {};
+  for (const t of targets) {
+    if (t.model !== 'sync') continue;
+    // SYNC_WORKERS is the W of the servers this project starts; a user's own server says its W.
+    workers[t.name] = t.workers ?? (t.builtin ? syncWorkers : 1);
+    workersGiven[t.name] = t.workers !== undefined || (t.builtin && syncWorkersGiven);
+  }
   const rawDir = env[ENV.resultsDir];
   return {
-    urls,
-    syncWorkers,
-    syncWorkersGiven,
+    targets,
+    reference: pickReference(targets, env[ENV.reference]),
+    workers,
+    workersGiven,
     timeScale: positiveNumber(env, ENV.timeScale, 1),
     scenarios: parseScenarios(env[ENV.scenarios]),
     slotSeconds: positiveNumber(env, ENV.slotSeconds, DEFAULT_SLOT_SECONDS),

@@ -2,17 +2,9 @@
 // (DESIGN.md, "What makes the comparison honest"), so every pair gets its own time slot and
 // no two slots overlap. Pure: the k6 script, the runner and the tests all build the same plan.
 
-import {
-  type Model,
-  SCENARIOS,
-  type ScenarioSpec,
-  SERVER_NAMES,
-  SERVERS,
-  type ServerName,
-  STRESS_OPEN_SCENARIO,
-  SYNC_SERVER,
-} from '../../lib/registry.ts';
+import { type Model, SCENARIOS, type ScenarioSpec, STRESS_OPEN_SCENARIO } from '../../lib/registry.ts';
 import type { SuiteConfig, SuiteScenario } from './config.ts';
+import type { Target } from './targets.ts';
 
 export type SlotKind = 'closed' | 'open';
 
@@ -21,13 +13,16 @@ export interface Slot {
   readonly id: string;
   /** Value of the `scenario` tag. */
   readonly scenario: SuiteScenario;
-  readonly server: ServerName;
+  /** The target's name: the `server` tag. */
+  readonly server: string;
   readonly model: Model;
+  /** W the slot is planned for (sync targets); 1 for async ones. */
+  readonly workers: number;
   readonly kind: SlotKind;
   readonly vus: number;
   /** The IO delay each request asks for, time scale applied. */
   readonly delaySeconds: number;
-  /** One sync cycle, max(1, N/W)·d: the sync server's closed-loop latency by the theory. */
+  /** One sync cycle, max(1, N/W)·d, of the slowest sync target: its closed-loop latency by the theory. */
   readonly cycleSeconds: number;
   /** Offset from the start of the test (after setup), k6 `startTime`. */
   readonly startSeconds: number;
@@ -51,7 +46,10 @@ export interface Slot {
 }
 
 export interface Plan {
-  readonly syncWorkers: number;
+  readonly targets: readonly Target[];
+  readonly reference: string | null;
+  /** W of each sync target as planned (see SuiteConfig.workers). */
+  readonly workers: Readonly<Record<string, number>>;
   readonly timeScale: number;
   readonly slots: readonly Slot[];
   /** How often the CPU sampler polls /stats. */
@@ -92,24 +90,38 @@ function scaled(seconds: number, scale: number, floor: number): number {
   return Math.max(floor, seconds * scale);
 }
 
-/** Closed-model slots measure express first, as the registry orders the servers. */
+/** W of a target as planned: its own for a sync target, 1 for an async one. */
+const plannedWorkers = (t: Target, cfg: Pick<SuiteConfig, 'workers'>): number =>
+  t.model === 'sync' ? (cfg.workers[t.name] ?? 1) : 1;
+
+/** The longest closed-loop cycle among the selected sync targets; d when none is selected. */
+export function slowestCycle(vus: number, d: number, cfg: Pick<SuiteConfig, 'targets' | 'workers'>): number {
+  const cycles = cfg.targets
+    .filter((t) => t.model === 'sync')
+    .map((t) => cycleSeconds(vus, d, plannedWorkers(t, cfg)));
+  return Math.max(d, ...cycles);
+}
+
+/** Closed-model slots measure the targets in their order: sync ones (the reference) first. */
 function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
   const s = cfg.timeScale;
   const d = spec.delaySeconds * s;
-  const cycle = cycleSeconds(spec.vus, d, cfg.syncWorkers);
+  const cycle = slowestCycle(spec.vus, d, cfg);
   const warmup = WARMUP_CYCLES * cycle;
   const duration = Math.max(cfg.slotSeconds * s, MIN_SLOT_CYCLES * cycle);
   const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
-  return SERVER_NAMES.map((server) => {
-    const model = SERVERS[server].model;
+  return cfg.targets.map((target) => {
+    const { model, name: server } = target;
+    const workers = plannedWorkers(target, cfg);
     // At the slot end the sync server still holds up to N requests, the last of which
-    // answers one cycle later; the async server answers all of them one delay later.
-    const slowest = model === 'sync' ? cycle : d;
+    // answers one of its cycles later; the async server answers all of them one delay later.
+    const slowest = model === 'sync' ? cycleSeconds(spec.vus, d, workers) : d;
     return {
       id: `${spec.name}_${server}`,
       scenario: spec.name,
       server,
       model,
+      workers,
       kind: 'closed' as const,
       vus: spec.vus,
       delaySeconds: ms(d),
@@ -129,22 +141,26 @@ function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSec
  * (its capacity is W/d), so its VU pool fills, iterations are dropped and requests time out;
  * those figures are reported, apart from the closed-model speedups.
  *
- * Express runs last: a client that times out leaves its connection queued at the sync
+ * Sync targets run last: a client that times out leaves its connection queued at the sync
  * server, which still serves it later (as Gunicorn would), so its backlog outlives the slot
  * and would load the machine during a following slot.
  */
 function openSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
   const s = cfg.timeScale;
   const d = spec.delaySeconds * s;
-  const cycle = cycleSeconds(spec.vus, d, cfg.syncWorkers);
+  const cycle = slowestCycle(spec.vus, d, cfg);
   const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
   const timeout = OPEN_TIMEOUT_DELAYS * d;
-  const order = [...SERVER_NAMES.filter((n) => n !== SYNC_SERVER), SYNC_SERVER];
-  return order.map((server) => ({
-    id: `${STRESS_OPEN_SCENARIO.replace(/-/g, '_')}_${server}`,
+  const order = [
+    ...cfg.targets.filter((t) => t.model !== 'sync'),
+    ...cfg.targets.filter((t) => t.model === 'sync'),
+  ];
+  return order.map((target) => ({
+    id: `${STRESS_OPEN_SCENARIO.replace(/-/g, '_')}_${target.name}`,
     scenario: STRESS_OPEN_SCENARIO,
-    server,
-    model: SERVERS[server].model,
+    server: target.name,
+    model: target.model,
+    workers: plannedWorkers(target, cfg),
     kind: 'open' as const,
     vus: spec.vus,
     delaySeconds: ms(d),
@@ -191,7 +207,9 @@ export function buildPlan(cfg: SuiteConfig): Plan {
     t = ms(t + slot.durationSeconds + slot.gracefulStopSeconds + slot.gapSeconds);
   }
   return {
-    syncWorkers: cfg.syncWorkers,
+    targets: cfg.targets,
+    reference: cfg.reference,
+    workers: cfg.workers,
     timeScale: cfg.timeScale,
     slots,
     sampleIntervalSeconds: ms(scaled(SAMPLE_INTERVAL_SECONDS, cfg.timeScale, MIN_SAMPLE_INTERVAL_SECONDS)),

@@ -2,17 +2,12 @@
 // network) that answers the question at a glance: how much faster, against what theory, at
 // what CPU cost.
 
-import { ASYNC_SERVERS, SERVER_NAMES, SERVERS, type ServerName, SYNC_SERVER } from '../../lib/registry.ts';
 import { fmtBytes, fmtLatency, fmtNumber, fmtPercent, fmtSpeedup } from './format.ts';
 import { xmlEscape } from './junit.ts';
 import { failures, type Summary } from './summary.ts';
 import { barChart } from './svg.ts';
+import { targetColor } from './targets.ts';
 
-export const SERVER_COLORS: Record<ServerName, string> = {
-  express: '#d1495b',
-  koa: '#2e86ab',
-  fastify: '#3a9d5d',
-};
 const THEORY_COLOR = '#555555';
 
 const esc = xmlEscape;
@@ -57,6 +52,10 @@ function card(title: string, note: string, body: string): string {
 
 export function renderReport(summary: Summary): string {
   const scen = summary.scenarios;
+  const names = summary.targets.map((t) => t.name);
+  const color = (n: string) => targetColor(n, names.indexOf(n));
+  const ref = summary.reference ?? 'the sync target';
+  const compared = names.filter((n) => n !== summary.reference);
   const cats = scen.map((s) => `${s.name}\n${s.vus} × ${fmtLatency(s.delaySeconds * 1000)}`);
   const shortX = (v: number) => `${v.toFixed(1)}x`;
   const speedupSeries = (kind: 'latency' | 'throughput') => [
@@ -66,16 +65,16 @@ export function renderReport(summary: Summary): string {
       values: scen.map((s) => s.theorySpeedup),
       hollow: true,
     },
-    ...ASYNC_SERVERS.map((n) => ({
+    ...compared.map((n) => ({
       name: n,
-      color: SERVER_COLORS[n],
+      color: color(n),
       values: scen.map((s) => s.speedup[n]?.[kind] ?? null),
     })),
   ];
-  const perServer = (pick: (s: Summary['scenarios'][number], n: ServerName) => number | null | undefined) =>
-    SERVER_NAMES.map((n) => ({
+  const perServer = (pick: (s: Summary['scenarios'][number], n: string) => number | null | undefined) =>
+    names.map((n) => ({
       name: n,
-      color: SERVER_COLORS[n],
+      color: color(n),
       values: scen.map((s) => {
         const v = pick(s, n);
         return v === undefined ? null : v;
@@ -85,7 +84,7 @@ export function renderReport(summary: Summary): string {
   const charts = [
     card(
       'Latency speedup: measured vs theory',
-      `${esc(SYNC_SERVER)} mean latency ÷ async mean latency. Dashed: the theory, max(1, N/W) with W = ${summary.syncWorkers}.`,
+      `${esc(ref)} mean latency ÷ each target's mean latency. Dashed: the theory for an async target, max(1, N/W) with W = ${summary.syncWorkers}.`,
       barChart({
         title: 'Latency speedup',
         categories: cats,
@@ -96,7 +95,7 @@ export function renderReport(summary: Summary): string {
     ),
     card(
       'Throughput speedup: measured vs theory',
-      `async requests per second ÷ ${esc(SYNC_SERVER)} requests per second, in each measurement window.`,
+      `each target's requests per second ÷ ${esc(ref)} requests per second, in each measurement window.`,
       barChart({
         title: 'Throughput speedup',
         categories: cats,
@@ -111,9 +110,9 @@ export function renderReport(summary: Summary): string {
       barChart({
         title: 'Latency percentiles',
         categories: cats,
-        series: SERVER_NAMES.map((n) => ({
+        series: names.map((n) => ({
           name: n,
-          color: SERVER_COLORS[n],
+          color: color(n),
           values: scen.map((s) => s.servers[n]?.p50 ?? null),
           marks: [scen.map((s) => s.servers[n]?.p95 ?? null), scen.map((s) => s.servers[n]?.p99 ?? null)],
         })),
@@ -160,7 +159,7 @@ export function renderReport(summary: Summary): string {
 
   const rows = scen
     .flatMap((s) =>
-      SERVER_NAMES.map((n) => {
+      names.map((n) => {
         const f = s.servers[n];
         const sp = s.speedup[n];
         const ratio = sp ? sp.latencyVsTheory : null;
@@ -169,7 +168,7 @@ export function renderReport(summary: Summary): string {
 <td>${fmtNumber(f?.rps)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.cpuMsPerRequest == null ? 'n/a' : `${f.cpuMsPerRequest.toFixed(2)} ms`}</td>
 <td>${fmtNumber(f?.cpuPercentAvg, 0)}%</td><td>${fmtBytes(f?.rssBytesMax)}</td>
 <td class="${sp ? ratioClass(ratio) : ''}">${sp ? `${fmtSpeedup(sp.latency)} / ${fmtSpeedup(sp.throughput)}` : '—'}</td>
-<td>${n === SYNC_SERVER ? fmtSpeedup(s.theorySpeedup) : ''}</td></tr>`;
+<td>${sp ? fmtSpeedup(sp.theory) : ''}</td></tr>`;
       }),
     )
     .join('\n');
@@ -182,7 +181,8 @@ export function renderReport(summary: Summary): string {
   let openCard = '';
   const open = summary.openModel;
   if (open) {
-    const openRows = SERVER_NAMES.filter((n) => open.servers[n])
+    const openRows = names
+      .filter((n) => open.servers[n])
       .map((n) => {
         const f = open.servers[n];
         return `<tr><td>${esc(n)}</td><td>${fmtNumber(f?.rps)}</td><td>${fmtLatency(f?.p50)}</td><td>${fmtLatency(f?.p95)}</td><td>${fmtLatency(f?.p99)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.timeouts ?? 0}</td><td>${f?.droppedIterations ?? 0}</td><td>${f?.sent ?? 0}</td><td>${f?.cpuMsPerRequest == null ? 'n/a' : `${f.cpuMsPerRequest.toFixed(2)} ms`}</td></tr>`;
@@ -210,19 +210,21 @@ export function renderReport(summary: Summary): string {
     off.length ? `<ul class="checks">${off.map((c) => `<li>${esc(c.message)}</li>`).join('')}</ul>` : '',
   );
 
-  const servers = SERVER_NAMES.map((n) => `${n}: ${esc(SERVERS[n].framework)}`).join(' · ');
+  const servers = summary.targets
+    .map((t) => `${esc(t.name)}: ${esc(t.framework)}${t.workers ? ` (W=${t.workers})` : ''}`)
+    .join(' · ');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>IO benchmark: sync vs async (W=${summary.syncWorkers})</title>
+<title>IO benchmark: sync vs async (${esc(ref)}, W=${summary.syncWorkers})</title>
 <style>${CSS}</style>
 </head>
 <body><main>
 <header>
 <div class="title"><h1>Sync vs async under IO wait</h1>
-<div class="muted">W = ${summary.syncWorkers} sync worker(s) · time scale ${summary.timeScale} · ${esc(summary.generatedAt)}${summary.k6Version ? ` · ${esc(summary.k6Version)}` : ''}</div>
+<div class="muted">reference ${esc(ref)} · W = ${summary.syncWorkers} sync worker(s) · time scale ${summary.timeScale} · ${esc(summary.generatedAt)}${summary.k6Version ? ` · ${esc(summary.k6Version)}` : ''}</div>
 <div class="muted small">${servers}</div></div>
 <div class="badge"><span class="muted small">recommendation</span><b>${esc(summary.recommendation)}</b></div>
 <div class="badge"><span class="muted small">average speedup (latency)</span><b>${fmtSpeedup(summary.averageSpeedup)}</b></div>

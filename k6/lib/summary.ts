@@ -3,15 +3,11 @@
 // beside the theory; the checks (k6 thresholds and the speedup check) with their verdicts.
 
 import {
-  ASYNC_SERVERS,
   METRICS,
+  type Model,
   SCENARIOS,
   type ScenarioName,
-  SERVER_NAMES,
-  type ServerName,
   STRESS_OPEN_SCENARIO,
-  SYNC_SERVER,
-  theorySpeedup,
 } from '../../lib/registry.ts';
 import type { SuiteConfig } from './config.ts';
 import { type Plan, type Slot, windowSeconds } from './plan.ts';
@@ -24,6 +20,7 @@ import {
   latencySpeedup,
   throughputSpeedup,
 } from './speedup.ts';
+import type { Target } from './targets.ts';
 import { p95BoundMs, slotKeys, type ThresholdSpec } from './thresholds.ts';
 
 /** The part of k6's handleSummary `data` the suite reads. */
@@ -41,7 +38,8 @@ export interface K6SummaryData {
 
 /** What setup() returns, read back from `data.setup_data`. */
 export interface SetupData {
-  readonly syncWorkers: number;
+  /** W of every sync target, as its /health reported it. */
+  readonly workers: Readonly<Record<string, number>>;
 }
 
 export interface ServerFigures {
@@ -88,6 +86,8 @@ export function scheduledIterations(slot: Slot): number {
 }
 
 export interface SpeedupFigures {
+  /** What the theory expects of this target against the reference (see expectedSpeedup). */
+  readonly theory: number;
   readonly latency: number | null;
   readonly throughput: number | null;
   /** Measured over theory; 1 is a perfect match. */
@@ -102,9 +102,11 @@ export interface ScenarioResult {
   readonly delaySeconds: number;
   /** The registry's delay, before the time scale. */
   readonly baseDelaySeconds: number;
+  /** max(1, N/W) with the reference's W: what an async target should reach (1 without a reference). */
   readonly theorySpeedup: number;
-  readonly servers: Partial<Record<ServerName, ServerFigures>>;
-  readonly speedup: Partial<Record<ServerName, SpeedupFigures>>;
+  readonly servers: Readonly<Record<string, ServerFigures>>;
+  /** Every target but the reference, against the reference. */
+  readonly speedup: Readonly<Record<string, SpeedupFigures>>;
 }
 
 export interface OpenModelResult {
@@ -119,7 +121,7 @@ export interface OpenModelResult {
   readonly scheduledIterations: number;
   /** k6's dropped_iterations over the whole run (only open slots can drop iterations). */
   readonly droppedIterationsTotal: number;
-  readonly servers: Partial<Record<ServerName, OpenServerFigures>>;
+  readonly servers: Readonly<Record<string, OpenServerFigures>>;
 }
 
 export type CheckKind = 'threshold' | 'speedup' | 'fidelity';
@@ -135,7 +137,23 @@ export interface Check {
   readonly expression?: string;
 }
 
+/** A target as the summary records it. */
+export interface TargetInfo {
+  readonly name: string;
+  readonly model: Model;
+  readonly framework: string;
+  readonly url: string;
+  /** Sync targets: W from /health. */
+  readonly workers?: number;
+  readonly builtin: boolean;
+}
+
 export interface Summary {
+  /** The targets measured, in measuring order. */
+  readonly targets: readonly TargetInfo[];
+  /** The sync target every speedup is computed against (null: no sync target selected). */
+  readonly reference: string | null;
+  /** W of the reference (1 without one): the W of the theory max(1, N/W). */
   readonly syncWorkers: number;
   readonly timeScale: number;
   readonly scenarios: readonly ScenarioResult[];
@@ -156,7 +174,7 @@ export interface Summary {
     readonly slotSeconds: number;
     readonly totalSeconds: number;
     readonly scenarios: readonly string[];
-    readonly urls: Readonly<Record<ServerName, string>>;
+    readonly urls: Readonly<Record<string, string>>;
   };
 }
 
@@ -165,10 +183,30 @@ const value = (m: K6Metric | undefined, key: string): number | null => {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 };
 
-export function readSetup(data: K6SummaryData, fallback: number): SetupData {
+/** W per sync target: /health's answer from setup(), else the plan's. */
+export function readSetup(data: K6SummaryData, planned: Readonly<Record<string, number>>): SetupData {
   const s = data.setup_data as Partial<SetupData> | null | undefined;
-  const w = s && typeof s.syncWorkers === 'number' && s.syncWorkers >= 1 ? s.syncWorkers : fallback;
-  return { syncWorkers: w };
+  const workers: Record<string, number> = {};
+  for (const [name, w] of Object.entries(planned)) {
+    const reported = s?.workers?.[name];
+    workers[name] = typeof reported === 'number' && reported >= 1 ? reported : w;
+  }
+  return { workers };
+}
+
+/**
+ * The theory for one target against the reference in a closed loop of N clients: the
+ * reference's latency is max(1, N/W_ref)·d; an async target's is d, a sync one's
+ * max(1, N/W)·d. So an async target is max(1, N/W_ref) times faster, and a sync target with
+ * the reference's W exactly as fast.
+ */
+export function expectedSpeedup(
+  vus: number,
+  referenceWorkers: number,
+  target: { readonly model: Model; readonly workers?: number },
+): number {
+  const factor = (w: number) => Math.max(1, vus / w);
+  return factor(referenceWorkers) / (target.model === 'sync' ? factor(target.workers ?? 1) : 1);
 }
 
 function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: number): ServerFigures {
@@ -250,7 +288,20 @@ export interface SummaryInput {
 }
 
 export function buildSummary({ data, config, plan, specs, now }: SummaryInput): Summary {
-  const { syncWorkers } = readSetup(data, plan.syncWorkers);
+  const { workers } = readSetup(data, plan.workers);
+  const targets: TargetInfo[] = plan.targets.map((t: Target) => {
+    const info: TargetInfo = {
+      name: t.name,
+      model: t.model,
+      framework: t.framework,
+      url: t.url,
+      builtin: t.builtin,
+    };
+    return t.model === 'sync' ? Object.assign(info, { workers: workers[t.name] ?? 1 }) : info;
+  });
+  const reference = plan.reference;
+  const refWorkers = reference ? (workers[reference] ?? 1) : 1;
+  const wOf = (name: string) => workers[name] ?? 1;
   const checks: Check[] = thresholdChecks(data, plan, specs);
   const scenarios: ScenarioResult[] = [];
   const latencySpeedups: (number | null)[] = [];
@@ -260,34 +311,40 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
     const slots = plan.slots.filter((s) => s.kind === 'closed' && s.scenario === spec.name);
     const first = slots[0];
     if (!first) continue;
-    const theory = theorySpeedup(spec.vus, syncWorkers);
-    const servers: Partial<Record<ServerName, ServerFigures>> = {};
-    for (const slot of slots) servers[slot.server] = serverFigures(data, slot, syncWorkers);
-    const sync = servers[SYNC_SERVER];
-    const speedup: Partial<Record<ServerName, SpeedupFigures>> = {};
-    for (const name of ASYNC_SERVERS) {
+    const theory = reference ? expectedSpeedup(spec.vus, refWorkers, { model: 'async' }) : 1;
+    const servers: Record<string, ServerFigures> = {};
+    for (const slot of slots) servers[slot.server] = serverFigures(data, slot, wOf(slot.server));
+    const ref = reference ? servers[reference] : undefined;
+    const speedup: Record<string, SpeedupFigures> = {};
+    for (const target of targets) {
+      const name = target.name;
       const fig = servers[name];
-      if (!fig || !sync) continue;
-      const latency = latencySpeedup(sync.avg, fig.avg);
-      const throughput = throughputSpeedup(sync.rps, fig.rps);
+      if (!fig || !ref || name === reference) continue;
+      const expected = expectedSpeedup(spec.vus, refWorkers, target);
+      const latency = latencySpeedup(ref.avg, fig.avg);
+      const throughput = throughputSpeedup(ref.rps, fig.rps);
       speedup[name] = {
+        theory: expected,
         latency,
         throughput,
-        latencyVsTheory: latency === null ? null : latency / theory,
-        throughputVsTheory: throughput === null ? null : throughput / theory,
+        latencyVsTheory: latency === null ? null : latency / expected,
+        throughputVsTheory: throughput === null ? null : throughput / expected,
       };
-      latencySpeedups.push(latency);
-      throughputSpeedups.push(throughput);
+      // The headline figures answer "how much faster is async": async targets only.
+      if (target.model === 'async') {
+        latencySpeedups.push(latency);
+        throughputSpeedups.push(throughput);
+      }
       const where = `${spec.name}/${name}`;
       const figures =
-        `${SYNC_SERVER} avg ${fmtMs(sync.avg)}, ${name} avg ${fmtMs(fig.avg)}; ` +
-        `${SYNC_SERVER} ${sync.rps === null ? 'n/a' : sync.rps.toFixed(1)} req/s, ` +
+        `${reference} avg ${fmtMs(ref.avg)}, ${name} avg ${fmtMs(fig.avg)}; ` +
+        `${reference} ${ref.rps === null ? 'n/a' : ref.rps.toFixed(1)} req/s, ` +
         `${name} ${fig.rps === null ? 'n/a' : fig.rps.toFixed(1)} req/s`;
       for (const [kind, measured] of [
         ['latency', latency],
         ['throughput', throughput],
       ] as const) {
-        const verdict = judgeSpeedup(kind, measured, theory);
+        const verdict = judgeSpeedup(kind, measured, expected);
         checks.push({
           kind: 'speedup',
           name: `${where}: ${kind} speedup vs theory`,
@@ -297,13 +354,13 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
           server: name,
         });
         // The full run's fidelity target, stricter than the pass/fail check.
-        const ratio = measured === null ? null : measured / theory;
+        const ratio = measured === null ? null : measured / expected;
         const close = ratio !== null && Math.abs(ratio - 1) <= FIDELITY_SPEEDUP_TOLERANCE;
         checks.push({
           kind: 'fidelity',
           name: `${where}: ${kind} speedup within ±${FIDELITY_SPEEDUP_TOLERANCE * 100}% of theory`,
           ok: close,
-          message: `${close ? 'ok  ' : 'off '} ${where}: ${kind} speedup ${measured === null ? 'n/a' : fmtX(measured)} is ${ratio === null ? 'n/a' : `${(ratio * 100).toFixed(1)}%`} of theory ${fmtX(theory)}`,
+          message: `${close ? 'ok  ' : 'off '} ${where}: ${kind} speedup ${measured === null ? 'n/a' : fmtX(measured)} is ${ratio === null ? 'n/a' : `${(ratio * 100).toFixed(1)}%`} of theory ${fmtX(expected)}`,
           scenario: spec.name,
           server: name,
         });
@@ -335,12 +392,10 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
   let openModel: OpenModelResult | null = null;
   const firstOpen = openSlots[0];
   if (firstOpen?.arrivals) {
-    const servers: Partial<Record<ServerName, OpenServerFigures>> = {};
-    for (const name of SERVER_NAMES) {
-      const slot = openSlots.find((s) => s.server === name);
-      if (!slot) continue;
+    const servers: Record<string, OpenServerFigures> = {};
+    for (const slot of openSlots) {
       const k = slotKeys(slot);
-      servers[name] = Object.assign(serverFigures(data, slot, syncWorkers), {
+      servers[slot.server] = Object.assign(serverFigures(data, slot, wOf(slot.server)), {
         sent: value(data.metrics[k.requests], 'count') || 0,
         timeouts: value(data.metrics[k.timeouts], 'count') || 0,
         // k6 (v0.49 at least) tags dropped_iterations with its own scenario name only, which
@@ -367,16 +422,23 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
     };
   }
 
+  const asyncNames = targets.filter((t) => t.model === 'async').map((t) => t.name);
   const latency = aggregate(latencySpeedups);
   const throughput = aggregate(throughputSpeedups);
+  const urls: Record<string, string> = {};
+  for (const t of plan.targets) urls[t.name] = t.url;
   const summary: Summary = {
-    syncWorkers,
+    targets,
+    reference,
+    syncWorkers: refWorkers,
     timeScale: config.timeScale,
     scenarios,
     openModel,
     averageSpeedup: latency.average,
     maxSpeedup: latency.max,
-    speedupBasis: `latency (${SYNC_SERVER} mean / async mean), over ${ASYNC_SERVERS.join(' and ')} × the closed-model scenarios`,
+    speedupBasis: reference
+      ? `latency (${reference} mean / async mean), over ${asyncNames.join(', ')} × the closed-model scenarios`
+      : 'no sync target selected: no speedup',
     averageThroughputSpeedup: throughput.average,
     recommendation: latency.recommendation,
     checks,
@@ -388,7 +450,7 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
       slotSeconds: config.slotSeconds,
       totalSeconds: plan.totalSeconds,
       scenarios: config.scenarios,
-      urls: config.urls,
+      urls,
     },
   };
   if (config.k6Version) return Object.assign(summary, { k6Version: config.k6Version });

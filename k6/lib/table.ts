@@ -1,55 +1,52 @@
 // The terminal table printed at the end of a run, like the seed's: per scenario the sync and
 // async latencies, the measured speedups and the theory's, then the recommendation.
 
-import { ASYNC_SERVERS, SERVER_NAMES, SYNC_SERVER } from '../../lib/registry.ts';
 import { fmtLatency, fmtNumber, fmtPercent, fmtSpeedup, textTable } from './format.ts';
 import { failures, type Summary } from './summary.ts';
 
 export function renderTable(summary: Summary): string {
+  const names = summary.targets.map((t) => t.name);
+  const ref = summary.reference ?? 'the sync target';
+  const compared = names.filter((n) => n !== summary.reference);
+  const asyncNames = summary.targets.filter((t) => t.model === 'async').map((t) => t.name);
   const out: string[] = [];
   out.push('');
   out.push(
-    `IO benchmark: ${summary.syncWorkers} sync worker(s), time scale ${summary.timeScale}` +
+    `IO benchmark: ${summary.reference ? `reference ${summary.reference} with ${summary.syncWorkers} sync worker(s)` : 'no sync target'}, time scale ${summary.timeScale}` +
       (summary.k6Version ? `, ${summary.k6Version}` : '') +
       `, ${summary.generatedAt}`,
   );
   out.push('');
-  out.push('Latency: mean of the requests in each measurement window; speedup = express mean / async mean');
+  out.push(`Latency: mean of the requests in each measurement window; speedup = ${ref} mean / target mean`);
   out.push(
     textTable(
-      ['Scenario', 'VUs', 'Delay', ...SERVER_NAMES, `speedup ${ASYNC_SERVERS.join('/')}`, 'theory'],
+      ['Scenario', 'VUs', 'Delay', ...names, `speedup ${compared.join('/')}`, 'theory'],
       summary.scenarios.map((s) => [
         s.name,
         String(s.vus),
         fmtLatency(s.delaySeconds * 1000),
-        ...SERVER_NAMES.map((n) => fmtLatency(s.servers[n]?.avg)),
-        ASYNC_SERVERS.map((n) => fmtSpeedup(s.speedup[n]?.latency)).join(' / '),
-        fmtSpeedup(s.theorySpeedup),
+        ...names.map((n) => fmtLatency(s.servers[n]?.avg)),
+        compared.map((n) => fmtSpeedup(s.speedup[n]?.latency)).join(' / '),
+        theoryCell(s, compared),
       ]),
     ),
   );
   out.push('');
   out.push(
-    'Throughput (req/s in the window) and server CPU per request; speedup = async req/s / express req/s',
+    `Throughput (req/s in the window) and server CPU per request; speedup = target req/s / ${ref} req/s`,
   );
   out.push(
     textTable(
-      [
-        'Scenario',
-        ...SERVER_NAMES.map((n) => `${n} req/s`),
-        ...SERVER_NAMES.map((n) => `${n} CPU`),
-        'speedup',
-        'theory',
-      ],
+      ['Scenario', ...names.map((n) => `${n} req/s`), ...names.map((n) => `${n} CPU`), 'speedup', 'theory'],
       summary.scenarios.map((s) => [
         s.name,
-        ...SERVER_NAMES.map((n) => fmtNumber(s.servers[n]?.rps)),
-        ...SERVER_NAMES.map((n) => {
+        ...names.map((n) => fmtNumber(s.servers[n]?.rps)),
+        ...names.map((n) => {
           const v = s.servers[n]?.cpuMsPerRequest;
           return v === null || v === undefined ? 'n/a' : `${v.toFixed(2)} ms`;
         }),
-        ASYNC_SERVERS.map((n) => fmtSpeedup(s.speedup[n]?.throughput)).join(' / '),
-        fmtSpeedup(s.theorySpeedup),
+        compared.map((n) => fmtSpeedup(s.speedup[n]?.throughput)).join(' / '),
+        theoryCell(s, compared),
       ]),
     ),
   );
@@ -63,26 +60,28 @@ export function renderTable(summary: Summary): string {
     out.push(
       textTable(
         ['Server', 'req/s', 'p50', 'p95', 'errors', 'timeouts', 'dropped', 'sent'],
-        SERVER_NAMES.filter((n) => open.servers[n]).map((n) => {
-          const f = open.servers[n];
-          return [
-            n,
-            fmtNumber(f?.rps),
-            fmtLatency(f?.p50),
-            fmtLatency(f?.p95),
-            fmtPercent(f?.errorRate),
-            String(f?.timeouts ?? 0),
-            String(f?.droppedIterations ?? 0),
-            String(f?.sent ?? 0),
-          ];
-        }),
+        names
+          .filter((n) => open.servers[n])
+          .map((n) => {
+            const f = open.servers[n];
+            return [
+              n,
+              fmtNumber(f?.rps),
+              fmtLatency(f?.p50),
+              fmtLatency(f?.p95),
+              fmtPercent(f?.errorRate),
+              String(f?.timeouts ?? 0),
+              String(f?.droppedIterations ?? 0),
+              String(f?.sent ?? 0),
+            ];
+          }),
       ),
     );
   }
   out.push('');
   out.push(
     `Average speedup ${fmtSpeedup(summary.averageSpeedup)}, max ${fmtSpeedup(summary.maxSpeedup)} ` +
-      `(latency, ${ASYNC_SERVERS.join(' and ')} over ${SYNC_SERVER}; throughput average ${fmtSpeedup(summary.averageThroughputSpeedup)})`,
+      `(latency, ${asyncNames.join(', ')} over ${ref}; throughput average ${fmtSpeedup(summary.averageThroughputSpeedup)})`,
   );
   out.push(`Recommendation: ${summary.recommendation}`);
   const failed = failures(summary);
@@ -96,4 +95,11 @@ export function renderTable(summary: Summary): string {
   for (const c of fidelity.filter((f) => !f.ok)) out.push(c.message);
   out.push('');
   return out.join('\n');
+}
+
+/** The theory per compared target when they differ (a second sync target), else the one figure. */
+function theoryCell(s: Summary['scenarios'][number], compared: readonly string[]): string {
+  const figures = compared.map((n) => s.speedup[n]?.theory ?? s.theorySpeedup);
+  const distinct = new Set(figures.map((f) => f.toFixed(3)));
+  return distinct.size > 1 ? figures.map((f) => fmtSpeedup(f)).join(' / ') : fmtSpeedup(s.theorySpeedup);
 }

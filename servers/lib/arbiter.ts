@@ -24,7 +24,7 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import net, { type Socket } from 'node:net';
-import { LIMITS, type ServerName } from '../../lib/registry.ts';
+import { LIMITS, type NodeTargetName } from '../../lib/registry.ts';
 import type { ServerConfig } from './config.ts';
 import { rawJsonResponse } from './http.ts';
 import { announce, fail, listenOrFail, onShutdown } from './serve.ts';
@@ -86,7 +86,7 @@ interface WorkerState {
   served: number;
 }
 
-export async function runArbiter(server: ServerName, config: ServerConfig): Promise<void> {
+export async function runArbiter(server: NodeTargetName, config: ServerConfig): Promise<void> {
   const queue = new Set<Conn>(); // insertion-ordered: the FIFO, with O(1) removal of a leaver
   const reading = new Set<Conn>();
   const workers = new Map<number, WorkerState>();

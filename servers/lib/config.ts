@@ -2,9 +2,9 @@
 // lib/registry.ts; this file only adds the knobs that exist on the server side.
 
 import os from 'node:os';
-import { DEFAULT_HOST, SERVERS, type ServerName, UPSTREAM } from '../../lib/registry.ts';
+import { DEFAULT_HOST, type NodeTargetName, TARGETS, UPSTREAM } from '../../lib/registry.ts';
 
-export type ServiceName = 'upstream' | ServerName;
+export type ServiceName = 'upstream' | NodeTargetName;
 
 export interface ServerConfig {
   readonly name: ServiceName;
@@ -22,7 +22,7 @@ export const DEFAULT_UPSTREAM_URL = `http://127.0.0.1:${UPSTREAM.port}`;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 5000;
 
 export function serviceSpec(name: ServiceName) {
-  return name === 'upstream' ? UPSTREAM : SERVERS[name];
+  return name === 'upstream' ? UPSTREAM : TARGETS[name];
 }
 
 /** Throws a one-line Error naming the variable when a value is unusable (never a silent default). */

@@ -10,6 +10,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { Socket } from 'node:net';
+import { URLSearchParams } from 'node:url';
 import { toErrorResponse } from './http-error.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -99,4 +100,16 @@ export function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+}
+
+/** Query values, a repeated key as an array: the shape the frameworks hand the shared parsers. */
+export function queryOf(url: string): Record<string, string | string[]> {
+  const q = url.indexOf('?');
+  const out: Record<string, string | string[]> = {};
+  if (q === -1) return out;
+  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+    const seen = out[key];
+    out[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The four routes, written once. Each framework file maps them onto its own routing and turns an
 // HttpError into `{error}`; nothing here knows which framework calls it.
 
-import type { Model, ServerName } from '../../lib/registry.ts';
+import type { Model, NodeTargetName } from '../../lib/registry.ts';
 import { parseConcurrent, parseDelay, type Query, type RoutePath } from './params.ts';
 import type { StatsBody } from './stats.ts';
 
@@ -11,7 +11,7 @@ export type Upstream =
   | { readonly model: 'async'; call(delaySeconds: number): Promise<void> };
 
 export interface RouteDeps {
-  readonly server: ServerName;
+  readonly server: NodeTargetName;
   readonly upstream: Upstream;
   /** Processes that serve requests: SYNC_WORKERS on the sync server, 1 on async. */
   readonly workers: number;

@@ -3,10 +3,10 @@
 // never averaged.
 
 import type { ServerResponse } from 'node:http';
-import type { Model, ServerName } from '../../lib/registry.ts';
+import type { Model, NodeTargetName } from '../../lib/registry.ts';
 
 export interface StatsBody {
-  server: ServerName;
+  server: NodeTargetName;
   model: Model;
   workers: number;
   pid: number;
@@ -53,7 +53,7 @@ export class RequestCounter {
 
 /** /stats of a single-process server. */
 export function singleProcessStats(
-  server: ServerName,
+  server: NodeTargetName,
   model: Model,
   counter: RequestCounter,
   workers = 1,

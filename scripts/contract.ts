@@ -1,0 +1,79 @@
+// Before k6 starts, every target must answer the route contract (DESIGN.md, "The routes"):
+// a server that answers /health but not /io (its upstream is down), or a user's server that
+// leaves out the model or the worker count, is refused with one line naming what is missing,
+// instead of surfacing as thousands of failed requests and unexplained thresholds.
+
+import type { Target } from '../k6/lib/targets.ts';
+import { UPSTREAM } from '../lib/registry.ts';
+
+async function get(url: string, timeoutMs: number): Promise<{ status: number; body: unknown; text: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  return { status: res.status, body, text };
+}
+
+const describe = (err: unknown): string => {
+  const e = err as { cause?: { code?: string }; message?: string };
+  return e?.cause?.code ?? e?.message ?? String(err);
+};
+
+/** Resolves with W (sync targets; 1 for async) or rejects with an Error naming the target and the gap. */
+export async function checkContract(target: Target): Promise<{ workers: number }> {
+  const where = `${target.name} (${target.url})`;
+  let health: Awaited<ReturnType<typeof get>>;
+  try {
+    health = await get(`${target.url}/health`, 5000);
+  } catch (err) {
+    throw new Error(`${where}: GET /health failed (${describe(err)}): is it running at that URL?`);
+  }
+  if (health.status !== 200) throw new Error(`${where}: GET /health answered ${health.status}, not 200`);
+  const h = health.body as { model?: unknown; workers?: unknown } | null;
+  if (!h || typeof h !== 'object') throw new Error(`${where}: GET /health did not answer JSON`);
+  if (h.model !== 'sync' && h.model !== 'async') {
+    throw new Error(`${where}: GET /health has no "model" ("sync" or "async"): the route contract needs it`);
+  }
+  if (h.model !== target.model) {
+    throw new Error(
+      `${where}: GET /health says model "${h.model}" but the target is declared ${target.model}`,
+    );
+  }
+  let workers = 1;
+  if (target.model === 'sync') {
+    if (typeof h.workers !== 'number' || !Number.isInteger(h.workers) || h.workers < 1) {
+      throw new Error(
+        `${where}: GET /health has no "workers" (a whole number >= 1): a sync target must report W`,
+      );
+    }
+    workers = h.workers;
+  }
+  try {
+    const io = await get(`${target.url}/io?delay=0`, 10_000);
+    if (io.status !== 200) {
+      throw new Error(
+        `${where}: GET /io?delay=0 answered ${io.status} ${io.text.slice(0, 200)}: is its upstream running (${UPSTREAM.urlEnv})?`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith(where)) throw err;
+    throw new Error(`${where}: GET /io?delay=0 failed (${describe(err)})`);
+  }
+  try {
+    const stats = await get(`${target.statsUrl}/stats`, 5000);
+    const b = stats.body as { cpuSeconds?: unknown; rssBytes?: unknown } | null;
+    if (stats.status !== 200 || !b || typeof b.cpuSeconds !== 'number' || typeof b.rssBytes !== 'number') {
+      throw new Error(
+        `${target.name}: GET ${target.statsUrl}/stats has no numeric "cpuSeconds" and "rssBytes" (status ${stats.status})`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith(target.name)) throw err;
+    throw new Error(`${target.name}: GET ${target.statsUrl}/stats failed (${describe(err)})`);
+  }
+  return { workers };
+}
