@@ -8,12 +8,22 @@ import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
 import { METRICS, REQUEST_NAMES, TAGS, theorySpeedup } from '../lib/registry.ts';
 import { ENV, readConfig } from './lib/config.ts';
-import { k6Duration, k6Scenarios } from './lib/executors.ts';
+import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { renderJunit } from './lib/junit.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
 import { renderReport } from './lib/report.ts';
-import { drained, parseStats, type Reading, sampleMetrics } from './lib/sampler.ts';
+import { renderSweepReport, renderSweepTable } from './lib/report-sweep.ts';
+import {
+  drained,
+  type GeneratorStats,
+  generatorLoad,
+  parseGeneratorStats,
+  parseStats,
+  type Reading,
+  sampleMetrics,
+} from './lib/sampler.ts';
 import { buildSummary, type K6SummaryData, type SetupData } from './lib/summary.ts';
+import { buildSweep } from './lib/sweep.ts';
 import { renderTable } from './lib/table.ts';
 import type { Target } from './lib/targets.ts';
 import { k6Thresholds, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
@@ -53,6 +63,8 @@ const rssBytes = new Trend(METRICS.serverRssBytes);
 const inFlight = new Trend(METRICS.serverInFlight);
 const theory = new Gauge(METRICS.theorySpeedup);
 const syncDrained = new Rate(SUITE_METRICS.syncDrained);
+const k6Cpu = new Gauge(METRICS.sweepK6CpuPercent);
+const machineBusy = new Gauge(METRICS.sweepMachineBusyPercent);
 
 const slotsById: Record<string, (typeof plan.slots)[number]> = {};
 for (const slot of plan.slots) slotsById[slot.id] = slot;
@@ -149,7 +161,7 @@ export function sampleStats(data: SetupData): void {
   if (wait > 0) sleep(wait / 1000);
   const slot = plan.slots[tick.slot];
   if (!slot) return;
-  const tags = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server, [TAGS.model]: slot.model };
+  const tags = slotTags(slot);
 
   if (tick.kind === 'drain-check') {
     // In the gap before the slot: every sync server must have answered everything by now.
@@ -177,6 +189,9 @@ export function sampleStats(data: SetupData): void {
     responseType: 'text',
     timeout: '5s',
   });
+  if (config.sweep.selfStatsUrl && (tick.kind === 'window-start' || tick.kind === 'window-end')) {
+    sampleGenerator(tick.kind, tags);
+  }
   const stats = parseStats(res.body);
   if (!stats) return;
   const reading: Reading = { tick, stats, atMs: Date.now() };
@@ -188,9 +203,35 @@ export function sampleStats(data: SetupData): void {
   if (m.cpuSecondsInWindow !== undefined) cpuSeconds.add(m.cpuSecondsInWindow, tags);
 }
 
+let windowStart: GeneratorStats | null = null;
+
+/** The load generator's own CPU over a slot's window, from the runner's self-stats URL. */
+function sampleGenerator(kind: 'window-start' | 'window-end', tags: Record<string, string>): void {
+  const reading = parseGeneratorStats(getJson(`${config.sweep.selfStatsUrl}`, REQUEST_NAMES.stats).body);
+  if (kind === 'window-start') {
+    windowStart = reading;
+    return;
+  }
+  const load = windowStart && reading ? generatorLoad(windowStart, reading) : null;
+  windowStart = null;
+  if (!load) return;
+  k6Cpu.add(load.k6CpuPercent, tags);
+  machineBusy.add(load.machineBusyPercent, tags);
+}
+
 export function handleSummary(data: K6SummaryData): Record<string, string> {
-  const summary = buildSummary({ data, config, plan, specs, now: new Date() });
   const dir = config.resultsDir;
+  if (config.mode === 'sweep') {
+    const sweep = buildSweep({ data, config, plan, now: new Date() });
+    return {
+      [`${dir}/sweep.json`]: `${JSON.stringify(sweep, null, 2)}\n`,
+      // The runner adds the last suite summary's sections when it has one (npm run k6:sweep).
+      [`${dir}/report.html`]: renderSweepReport(sweep),
+      [`${dir}/k6-data.json`]: JSON.stringify(data),
+      stdout: renderSweepTable(sweep),
+    };
+  }
+  const summary = buildSummary({ data, config, plan, specs, now: new Date() });
   return {
     [`${dir}/summary.json`]: `${JSON.stringify(summary, null, 2)}\n`,
     [`${dir}/report.html`]: renderReport(summary),

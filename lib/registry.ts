@@ -81,7 +81,7 @@ export const TARGETS = {
     portEnv: 'CONTROL_PORT',
     urlEnv: 'CONTROL_URL',
     model: 'async',
-    framework: 'node:http (no framework)',
+    framework: 'plain Node http module (no framework)',
     runtime: 'node',
   },
 } as const satisfies Record<string, TargetSpec>;
@@ -145,6 +145,23 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
 ];
 
 /**
+ * The concurrency sweep (`npm run k6:sweep`): closed-model slots at each N for every target,
+ * at one delay, to draw the whole curve rather than five points.
+ */
+export const SWEEP = {
+  /** Value of the `scenario` tag of every sweep slot; `clients` tells the points apart. */
+  scenario: 'sweep',
+  vus: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
+  delaySeconds: 0.3,
+  /** Slot length before the time scale; a sync slot is never shorter than six of its cycles. */
+  slotSeconds: 10,
+  /** A sync target is measured up to the first N whose theoretical mean passes this many delays. */
+  syncStopDelays: 20,
+  /** What the sweep measures when TARGETS is not set: the control beside the defaults. */
+  targets: ['express', 'koa', 'fastify', 'control'],
+} as const;
+
+/**
  * Tag value of the open-model (arrival-rate) variant of the stress scenario. It is kept out
  * of the closed-model rows (its requests are not the theory's closed loop) and reported apart.
  */
@@ -202,6 +219,10 @@ export const METRICS = {
   serverInFlight: 'server_in_flight',
   /** Gauge: the theory's expected speedup max(1, N/W) for the scenario, so dashboards can draw it. */
   theorySpeedup: 'theory_speedup',
+  /** Gauge, sweep: the load generator's own CPU in a slot's window, percent of one core. */
+  sweepK6CpuPercent: 'sweep_k6_cpu_percent',
+  /** Gauge, sweep: the whole machine's busy CPU in a slot's window, percent of all cores. */
+  sweepMachineBusyPercent: 'sweep_machine_busy_percent',
 } as const;
 
 export const TAGS = {
@@ -212,6 +233,11 @@ export const TAGS = {
   phase: 'phase',
   /** k6's request `name` tag: the route, never the full URL, so series stay few. */
   name: 'name',
+  /** Sweep slots: the number of concurrent clients N, as a decimal string. */
+  clients: 'clients',
+  /** The run every sample belongs to (k6's convention), and the load generator that sent it. */
+  testid: 'testid',
+  instance: 'instance',
 } as const;
 
 /** `name` tag values: the measured IO requests and the CPU sampler's polls (kept apart in every query). */

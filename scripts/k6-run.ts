@@ -4,7 +4,9 @@
 //
 //   tsx scripts/k6-run.ts [--smoke] [--scenarios medium,high] [--targets express,koa,flask] [--start]
 //
-// --smoke      TIME_SCALE=0.1 (unless TIME_SCALE is set): the five scenarios in about 75 s.
+// --smoke      TIME_SCALE=0.1 (unless TIME_SCALE is set): the five scenarios in about 75 s;
+//              with --sweep: N = 1, 10, 100 at TIME_SCALE=0.2, in about a minute.
+// --sweep      the concurrency sweep (MODE=sweep): every target at N = 1 ... 2000 clients.
 // --scenarios  same as SCENARIOS=...
 // --targets    same as TARGETS=... (built-in names, or name=url;model=... for your own server)
 // --reference  same as REFERENCE=... (the sync target the speedups are computed against)
@@ -15,21 +17,27 @@
 // the run could not be set up, 2 when k6 is not installed, 130/143 when interrupted.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ENV, readConfig } from '../k6/lib/config.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
+import { renderReport } from '../k6/lib/report.ts';
+import { renderSweepSection } from '../k6/lib/report-sweep.ts';
 import { failures, type Summary } from '../k6/lib/summary.ts';
+import type { SweepResult } from '../k6/lib/sweep.ts';
 import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
 import { checkContract } from './contract.ts';
+import { type SelfStatsServer, startSelfStats } from './self-stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
 /** Brings the whole five-scenario suite (plan ≈ 70 s at W = 2) under 90 s with start-up. */
 export const SMOKE_TIME_SCALE = 0.1;
+/** The smoke sweep: three points, a fifth of the delays; about a minute with four targets. */
+export const SMOKE_SWEEP = { vus: '1,10,100', timeScale: 0.2 } as const;
 export const K6_MISSING_EXIT = 2;
 
 const log = (line: string) => console.log(`[k6-run] ${line}`);
@@ -57,6 +65,7 @@ export function findOnPath(name: string, envPath = process.env.PATH || ''): stri
 
 interface Args {
   smoke: boolean;
+  sweep: boolean;
   start: boolean;
   scenarios: string | undefined;
   targets: string | undefined;
@@ -68,6 +77,7 @@ const USAGE = 'usage: k6-run.ts [--smoke] [--start] [--scenarios a,b] [--targets
 export function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
     smoke: false,
+    sweep: false,
     start: false,
     scenarios: undefined,
     targets: undefined,
@@ -78,6 +88,7 @@ export function parseArgs(argv: readonly string[]): Args {
     const a = argv[i] ?? '';
     const [flag = '', inline] = a.split(/=(.*)/s);
     if (a === '--smoke') args.smoke = true;
+    else if (a === '--sweep') args.sweep = true;
     else if (a === '--start') args.start = true;
     else if (flag in valued) {
       const value = inline ?? argv[++i];
@@ -239,6 +250,19 @@ function filterStderr(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => rl.on('close', () => resolve(suppressed)));
 }
 
+/**
+ * report.html holds what the results directory has: the suite's summary with the last sweep's
+ * section after it, when both are there (k6 writes only the half its run made).
+ */
+export function combineReport(resultsDir: string): void {
+  const summaryPath = path.join(resultsDir, 'summary.json');
+  const sweepPath = path.join(resultsDir, 'sweep.json');
+  if (!existsSync(summaryPath) || !existsSync(sweepPath)) return;
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
+  const sweep = JSON.parse(readFileSync(sweepPath, 'utf8')) as SweepResult;
+  writeFileSync(path.join(resultsDir, 'report.html'), renderReport(summary, renderSweepSection(sweep)));
+}
+
 function fmtDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   const s = Math.round(seconds - m * 60);
@@ -256,6 +280,11 @@ async function main(): Promise<number> {
   log(`using ${version} (${k6})`);
 
   const env: Record<string, string | undefined> = Object.assign({}, process.env);
+  if (args.sweep) env[ENV.mode] = 'sweep';
+  if (args.smoke && args.sweep) {
+    if (!env[ENV.timeScale]) env[ENV.timeScale] = String(SMOKE_SWEEP.timeScale);
+    if (!env[ENV.sweepVus]) env[ENV.sweepVus] = SMOKE_SWEEP.vus;
+  }
   if (args.smoke && !env[ENV.timeScale]) env[ENV.timeScale] = String(SMOKE_TIME_SCALE);
   if (args.scenarios) env[ENV.scenarios] = args.scenarios;
   if (args.targets) env[ENV.targets] = args.targets;
@@ -335,12 +364,27 @@ async function main(): Promise<number> {
       [ENV.slotSeconds]: String(config.slotSeconds),
       [ENV.resultsDir]: resultsDir,
       [ENV.k6Version]: version,
+      [ENV.mode]: config.mode,
     };
+    let selfStats: SelfStatsServer | null = null;
+    if (config.mode === 'sweep') {
+      selfStats = await startSelfStats();
+      Object.assign(pass, {
+        [ENV.sweepVus]: config.sweep.vus.join(','),
+        [ENV.sweepDelay]: String(config.sweep.delaySeconds),
+        [ENV.sweepSlotSeconds]: String(config.sweep.slotSeconds),
+        [ENV.selfStatsUrl]: selfStats.url,
+      });
+      for (const s of plan.skipped.filter((x, i, all) => all.findIndex((y) => y.server === x.server) === i)) {
+        const list = plan.skipped.filter((x) => x.server === s.server).map((x) => x.clients);
+        log(`${s.server} stops early: not measured at N = ${list.join(', ')} (${s.reason})`);
+      }
+    }
     if (ref) pass[ENV.reference] = ref;
     for (const [k, v] of Object.entries(pass)) k6Args.push('-e', `${k}=${v}`);
     k6Args.push(BUNDLE);
     log(
-      `running k6: ${config.scenarios.join(', ')} × ${config.targets.map((t) => t.name).join(', ')} in ${plan.slots.length} slots, ` +
+      `running k6: ${config.mode === 'sweep' ? `sweep N = ${config.sweep.vus.join(', ')}` : config.scenarios.join(', ')} × ${config.targets.map((t) => t.name).join(', ')} in ${plan.slots.length} slots, ` +
         `about ${fmtDuration(plan.totalSeconds)}`,
     );
 
@@ -357,6 +401,7 @@ async function main(): Promise<number> {
       detached: true,
     });
     k6Child = child;
+    if (child.pid !== undefined) selfStats?.setPid(child.pid);
     const suppressed = tty ? Promise.resolve(0) : filterStderr(child);
     const code: number = await new Promise((resolve) => {
       child.on('exit', (c) => resolve(c ?? 1));
@@ -366,18 +411,33 @@ async function main(): Promise<number> {
       });
     });
     k6Child = null;
+    await selfStats?.close();
     const hidden = await suppressed;
     if (hidden > 0)
       log(`${hidden} more "Request Failed" warnings from k6 not shown (counted in the figures)`);
     log(`k6 exited with code ${code} after ${fmtDuration((Date.now() - started) / 1000)}`);
 
     const summaryPath = path.join(resultsDir, 'summary.json');
-    if (!existsSync(summaryPath)) {
-      console.error(`[k6-run] no ${summaryPath}: k6 did not get as far as its summary`);
+    const sweepPath = path.join(resultsDir, 'sweep.json');
+    const written = config.mode === 'sweep' ? sweepPath : summaryPath;
+    // A file from an earlier run does not count: k6 must have written it just now.
+    if (!existsSync(written) || statSync(written).mtimeMs < started - 1000) {
+      console.error(`[k6-run] no new ${written}: k6 did not get as far as its summary`);
       return signalled ? (signalled === 'SIGINT' ? 130 : 143) : code || 1;
     }
+    combineReport(resultsDir);
+    const shown = path.relative(process.cwd(), resultsDir) || '.';
+    if (config.mode === 'sweep') {
+      log(`results: ${shown}/{sweep.json,report.html}`);
+      if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+      if (serverDied) {
+        console.error(`[k6-run] FAIL ${serverDied}`);
+        return 1;
+      }
+      return code;
+    }
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
-    log(`results: ${path.relative(process.cwd(), resultsDir) || '.'}/{summary.json,report.html,junit.xml}`);
+    log(`results: ${shown}/{summary.json,report.html,junit.xml}`);
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
     if (serverDied) {
       console.error(`[k6-run] FAIL ${serverDied}`);

@@ -3,15 +3,31 @@
 // The k6 script must run without the runner too (docker compose runs `k6 run dist/suite.js`
 // with only env set), so nothing here may depend on the runner.
 
-import { SCENARIOS, type ScenarioName, STRESS_OPEN_SCENARIO } from '../../lib/registry.ts';
+import { SCENARIOS, type ScenarioName, STRESS_OPEN_SCENARIO, SWEEP } from '../../lib/registry.ts';
 import { parseTargets, pickReference, REFERENCE_ENV, TARGETS_ENV, type Target } from './targets.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** A closed-model scenario from the registry, or the open-model variant of stress. */
-export type SuiteScenario = ScenarioName | typeof STRESS_OPEN_SCENARIO;
+/** A closed-model scenario from the registry, the open-model variant of stress, or a sweep point. */
+export type SuiteScenario = ScenarioName | typeof STRESS_OPEN_SCENARIO | typeof SWEEP.scenario;
+
+/** `suite`: the scenarios (npm run k6:stress); `sweep`: the concurrency curve (npm run k6:sweep). */
+export type Mode = 'suite' | 'sweep';
+
+export interface SweepConfig {
+  /** The N of each point, ascending. */
+  readonly vus: readonly number[];
+  /** The IO delay, before the time scale. */
+  readonly delaySeconds: number;
+  /** Slot length before the time scale. */
+  readonly slotSeconds: number;
+  /** URL that reports the load generator's own CPU (the runner serves it); absent: not measured. */
+  readonly selfStatsUrl: string | undefined;
+}
 
 export interface SuiteConfig {
+  readonly mode: Mode;
+  readonly sweep: SweepConfig;
   /** The servers measured, in measuring order (sync first). */
   readonly targets: readonly Target[];
   /** The sync target every speedup is computed against; null when no sync target is selected. */
@@ -52,6 +68,11 @@ export const ENV = {
   k6Version: 'K6_BIN_VERSION',
   targets: TARGETS_ENV,
   reference: REFERENCE_ENV,
+  mode: 'MODE',
+  sweepVus: 'SWEEP_VUS',
+  sweepDelay: 'SWEEP_DELAY',
+  sweepSlotSeconds: 'SWEEP_SLOT_SECONDS',
+  selfStatsUrl: 'K6_SELF_STATS_URL',
 } as const;
 
 function positiveNumber(env: Env, name: string, fallback: number): number {
@@ -80,8 +101,26 @@ export function parseScenarios(raw: string | undefined): SuiteScenario[] {
   return ALL_SCENARIOS.filter((s) => wanted.includes(s));
 }
 
+export function parseSweepVus(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return SWEEP.vus.slice();
+  const values = raw.split(',').map((s) => s.trim());
+  const bad = values.filter((v) => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 100000);
+  if (bad.length > 0 || values.length === 0) {
+    throw new Error(`${ENV.sweepVus} must list whole numbers of clients from 1 to 100000, got "${raw}"`);
+  }
+  return [...new Set(values.map(Number))].sort((a, b) => a - b);
+}
+
+function readMode(raw: string | undefined): Mode {
+  const mode = (raw ?? '').trim() || 'suite';
+  if (mode !== 'suite' && mode !== 'sweep')
+    throw new Error(`${ENV.mode} must be suite or sweep, got "${raw}"`);
+  return mode;
+}
+
 export function readConfig(env: Env): SuiteConfig {
-  const targets = parseTargets(env[ENV.targets], env);
+  const mode = readMode(env[ENV.mode]);
+  const targets = parseTargets(env[ENV.targets], env, mode === 'sweep' ? SWEEP.targets : undefined);
   const syncWorkersGiven = env[ENV.syncWorkers] !== undefined && env[ENV.syncWorkers]?.trim() !== '';
   const syncWorkers = positiveNumber(env, ENV.syncWorkers, 1);
   if (!Number.isInteger(syncWorkers)) {
@@ -96,7 +135,15 @@ export function readConfig(env: Env): SuiteConfig {
     workersGiven[t.name] = t.workers !== undefined || (t.builtin && syncWorkersGiven);
   }
   const rawDir = env[ENV.resultsDir];
+  const selfStats = env[ENV.selfStatsUrl];
   return {
+    mode,
+    sweep: {
+      vus: parseSweepVus(env[ENV.sweepVus]),
+      delaySeconds: positiveNumber(env, ENV.sweepDelay, SWEEP.delaySeconds),
+      slotSeconds: positiveNumber(env, ENV.sweepSlotSeconds, SWEEP.slotSeconds),
+      selfStatsUrl: selfStats && selfStats.trim() !== '' ? selfStats.trim() : undefined,
+    },
     targets,
     reference: pickReference(targets, env[ENV.reference]),
     workers,

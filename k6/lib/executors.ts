@@ -26,6 +26,17 @@ export interface K6Scenario {
 /** k6 durations in whole milliseconds ("1.5s" would do too, but ms never rounds to a surprise). */
 export const k6Duration = (seconds: number): string => `${Math.round(seconds * 1000)}ms`;
 
+/** The tags every sample of a slot carries: scenario, server, model, and N in a sweep. */
+export function slotTags(slot: Slot): Record<string, string> {
+  const tags: Record<string, string> = {
+    [TAGS.scenario]: slot.scenario,
+    [TAGS.server]: slot.server,
+    [TAGS.model]: slot.model,
+  };
+  if (slot.clients !== undefined) tags[TAGS.clients] = String(slot.clients);
+  return tags;
+}
+
 export function slotScenario(slot: Slot): K6Scenario {
   const common = {
     exec: EXEC.io,
@@ -34,7 +45,7 @@ export function slotScenario(slot: Slot): K6Scenario {
     gracefulStop: k6Duration(slot.gracefulStopSeconds),
     // Set on every sample of the slot, custom metrics included. `scenario` is our own tag:
     // options.systemTags leaves k6's out, so the value is the registry's scenario name.
-    tags: { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server, [TAGS.model]: slot.model },
+    tags: slotTags(slot),
   };
   if (slot.kind === 'closed' || !slot.arrivals) {
     // Closed model: N VUs, each sending its next request when the last one answered. That

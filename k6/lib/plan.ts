@@ -2,7 +2,7 @@
 // (DESIGN.md, "What makes the comparison honest"), so every pair gets its own time slot and
 // no two slots overlap. Pure: the k6 script, the runner and the tests all build the same plan.
 
-import { type Model, SCENARIOS, type ScenarioSpec, STRESS_OPEN_SCENARIO } from '../../lib/registry.ts';
+import { type Model, SCENARIOS, type ScenarioSpec, STRESS_OPEN_SCENARIO, SWEEP } from '../../lib/registry.ts';
 import type { SuiteConfig, SuiteScenario } from './config.ts';
 import type { Target } from './targets.ts';
 
@@ -18,6 +18,8 @@ export interface Slot {
   readonly model: Model;
   /** W the slot is planned for (sync targets); 1 for async ones. */
   readonly workers: number;
+  /** Sweep slots: N, also the `clients` tag of every sample, which tells the points apart. */
+  readonly clients?: number;
   readonly kind: SlotKind;
   readonly vus: number;
   /** The IO delay each request asks for, time scale applied. */
@@ -45,7 +47,18 @@ export interface Slot {
   };
 }
 
+/** A sweep point left out of the plan, and why (said in the output, kept in sweep.json). */
+export interface SkippedPoint {
+  readonly server: string;
+  readonly clients: number;
+  readonly reason: string;
+}
+
 export interface Plan {
+  readonly mode: SuiteConfig['mode'];
+  /** Whether the load generator's own CPU is sampled (the runner serves it). */
+  readonly selfStats: boolean;
+  readonly skipped: readonly SkippedPoint[];
   readonly targets: readonly Target[];
   readonly reference: string | null;
   /** W of each sync target as planned (see SuiteConfig.workers). */
@@ -190,11 +203,68 @@ function scenarioSpec(name: string): ScenarioSpec {
   return spec;
 }
 
+/**
+ * The concurrency sweep: for each N (ascending), one closed-model slot per target, each as
+ * long as the longer of the sweep's slot length and six of its own cycles. A sync target is
+ * measured up to the first N at which the theory puts its mean past SWEEP.syncStopDelays
+ * delays (that point is measured, to show it); beyond, its curve is known (latency N·d/W,
+ * throughput W/d) and measuring it would take minutes per point, so those points are
+ * skipped and listed.
+ */
+function sweepSlots(cfg: SuiteConfig, skipped: SkippedPoint[]): Omit<Slot, 'startSeconds'>[] {
+  const s = cfg.timeScale;
+  const d = cfg.sweep.delaySeconds * s;
+  const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
+  const stopped = new Set<string>();
+  const out: Omit<Slot, 'startSeconds'>[] = [];
+  for (const vus of cfg.sweep.vus) {
+    for (const target of cfg.targets) {
+      const workers = plannedWorkers(target, cfg);
+      const cycle = target.model === 'sync' ? cycleSeconds(vus, d, workers) : d;
+      if (stopped.has(target.name)) {
+        skipped.push({
+          server: target.name,
+          clients: vus,
+          reason: `past ${SWEEP.syncStopDelays}× the delay at fewer clients: theory ${fmtFactor(cycle / d)}× d, ${fmtFactor(workers / d)} req/s`,
+        });
+        continue;
+      }
+      if (target.model === 'sync' && cycle / d > SWEEP.syncStopDelays) stopped.add(target.name);
+      out.push({
+        id: `sweep_n${vus}_${target.name}`,
+        scenario: SWEEP.scenario,
+        server: target.name,
+        model: target.model,
+        workers,
+        clients: vus,
+        kind: 'closed' as const,
+        vus,
+        delaySeconds: ms(d),
+        cycleSeconds: ms(cycle),
+        warmupSeconds: ms(WARMUP_CYCLES * cycle),
+        durationSeconds: ms(Math.max(cfg.sweep.slotSeconds * s, MIN_SLOT_CYCLES * cycle)),
+        gracefulStopSeconds: ms(cycle + margin),
+        gapSeconds: ms(scaled(GAP_SECONDS, s, MIN_GAP_SECONDS)),
+        // Past the async servers' knee latency grows; a timeout far above the theory's keeps
+        // the slow answers measured instead of turned into errors.
+        timeoutSeconds: ms(CLOSED_TIMEOUT_CYCLES * cycle + Math.max(margin, 10 * d)),
+      });
+    }
+  }
+  return out;
+}
+
+const fmtFactor = (x: number): string => (x >= 10 ? x.toFixed(0) : x.toFixed(1));
+
 export function buildPlan(cfg: SuiteConfig): Plan {
   const unplaced: Omit<Slot, 'startSeconds'>[] = [];
-  for (const name of cfg.scenarios) {
-    if (name === STRESS_OPEN_SCENARIO) unplaced.push(...openSlots(scenarioSpec('stress'), cfg));
-    else unplaced.push(...closedSlots(scenarioSpec(name), cfg));
+  const skipped: SkippedPoint[] = [];
+  if (cfg.mode === 'sweep') unplaced.push(...sweepSlots(cfg, skipped));
+  else {
+    for (const name of cfg.scenarios) {
+      if (name === STRESS_OPEN_SCENARIO) unplaced.push(...openSlots(scenarioSpec('stress'), cfg));
+      else if (name !== SWEEP.scenario) unplaced.push(...closedSlots(scenarioSpec(name), cfg));
+    }
   }
   // Open slots go last whatever the list order (see openSlots).
   unplaced.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'open' ? 1 : -1));
@@ -207,6 +277,9 @@ export function buildPlan(cfg: SuiteConfig): Plan {
     t = ms(t + slot.durationSeconds + slot.gracefulStopSeconds + slot.gapSeconds);
   }
   return {
+    mode: cfg.mode,
+    selfStats: cfg.sweep.selfStatsUrl !== undefined,
+    skipped,
     targets: cfg.targets,
     reference: cfg.reference,
     workers: cfg.workers,

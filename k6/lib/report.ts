@@ -50,7 +50,27 @@ function card(title: string, note: string, body: string): string {
   return `<section class="card"><h2>${esc(title)}</h2><p class="muted small">${note}</p>${body}</section>`;
 }
 
-export function renderReport(summary: Summary): string {
+/** The page around the cards: inline CSS, no script. */
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>
+`;
+}
+
+export { card, esc };
+
+/** The report of a suite run; `extra` (the sweep's section) is appended when given. */
+export function renderReport(summary: Summary, extra = ''): string {
   const scen = summary.scenarios;
   const names = summary.targets.map((t) => t.name);
   const color = (n: string) => targetColor(n, names.indexOf(n));
@@ -213,16 +233,9 @@ export function renderReport(summary: Summary): string {
   const servers = summary.targets
     .map((t) => `${esc(t.name)}: ${esc(t.framework)}${t.workers ? ` (W=${t.workers})` : ''}`)
     .join(' · ');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>IO benchmark: sync vs async (${esc(ref)}, W=${summary.syncWorkers})</title>
-<style>${CSS}</style>
-</head>
-<body><main>
-<header>
+  return page(
+    `IO benchmark: sync vs async (${ref}, W=${summary.syncWorkers})`,
+    `<header>
 <div class="title"><h1>Sync vs async under IO wait</h1>
 <div class="muted">reference ${esc(ref)} · W = ${summary.syncWorkers} sync worker(s) · time scale ${summary.timeScale} · ${esc(summary.generatedAt)}${summary.k6Version ? ` · ${esc(summary.k6Version)}` : ''}</div>
 <div class="muted small">${servers}</div></div>
@@ -240,8 +253,7 @@ ${figures}
 ${openCard}
 <div style="height:16px"></div>
 ${fidelityCard}
-<footer>Theory: with W sync workers and N closed-loop clients each waiting d, sync latency ≈ max(1, N/W)·d and async ≈ d, so speedup ≈ max(1, N/W). ${esc(summary.speedupBasis)}. Recommendation matrix: &lt;2x moderate, 2–5x good candidate, 5–10x strong case, &gt;10x migrate.</footer>
-</main></body>
-</html>
-`;
+${extra}
+<footer>Theory: with W sync workers and N closed-loop clients each waiting d, sync latency ≈ max(1, N/W)·d and async ≈ d, so speedup ≈ max(1, N/W). ${esc(summary.speedupBasis)}. Recommendation matrix: &lt;2x moderate, 2–5x good candidate, 5–10x strong case, &gt;10x migrate.</footer>`,
+  );
 }

@@ -70,5 +70,50 @@ export function sampleMetrics(prev: Reading | null, cur: Reading): SampleMetrics
   return out;
 }
 
+/** What the runner's self-stats URL reports: the k6 process's CPU and the whole machine's. */
+export interface GeneratorStats {
+  /** user + system CPU of the k6 process since it started. */
+  readonly k6CpuSeconds: number;
+  /** CPU time of all cores since boot, busy (not idle or iowait) and total, from /proc/stat. */
+  readonly machineBusySeconds: number;
+  readonly machineTotalSeconds: number;
+  /** The runner's clock, seconds. */
+  readonly atSeconds: number;
+}
+
+export function parseGeneratorStats(body: unknown): GeneratorStats | null {
+  let value: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return null;
+    }
+  }
+  const o = (value || {}) as Record<string, unknown>;
+  const keys = ['k6CpuSeconds', 'machineBusySeconds', 'machineTotalSeconds', 'atSeconds'] as const;
+  if (!keys.every((k) => isNumber(o[k]))) return null;
+  return {
+    k6CpuSeconds: o.k6CpuSeconds as number,
+    machineBusySeconds: o.machineBusySeconds as number,
+    machineTotalSeconds: o.machineTotalSeconds as number,
+    atSeconds: o.atSeconds as number,
+  };
+}
+
+/** k6's CPU in percent of one core, and the machine's busy share of all cores, between two readings. */
+export function generatorLoad(
+  from: GeneratorStats,
+  to: GeneratorStats,
+): { k6CpuPercent: number; machineBusyPercent: number } | null {
+  const wall = to.atSeconds - from.atSeconds;
+  const total = to.machineTotalSeconds - from.machineTotalSeconds;
+  if (!(wall > 0) || !(total > 0)) return null;
+  return {
+    k6CpuPercent: ((to.k6CpuSeconds - from.k6CpuSeconds) / wall) * 100,
+    machineBusyPercent: ((to.machineBusySeconds - from.machineBusySeconds) / total) * 100,
+  };
+}
+
 /** The sync server has drained when nothing is being served or waiting for a worker. */
 export const drained = (stats: ServerStats): boolean => stats.inFlight === 0 && stats.queued === 0;

@@ -209,7 +209,7 @@ export function expectedSpeedup(
   return factor(referenceWorkers) / (target.model === 'sync' ? factor(target.workers ?? 1) : 1);
 }
 
-function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: number): ServerFigures {
+export function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: number): ServerFigures {
   const k = slotKeys(slot);
   const m = (key: string) => data.metrics[key];
   // k6 reports an empty trend as zeros; no sample means no figure.

@@ -152,3 +152,120 @@ export function barChart(chart: BarChart): string {
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+export interface LineSeries {
+  readonly name: string;
+  readonly color: string;
+  /** [x, y] points; null y leaves a gap. */
+  readonly points: readonly (readonly [number, number | null])[];
+  /** Dashed, for a theory line. */
+  readonly dashed?: boolean;
+  /** x values whose marker is drawn hollow (e.g. points the load generator limited). */
+  readonly hollowAt?: readonly number[];
+}
+
+export interface LineChart {
+  readonly title: string;
+  readonly series: readonly LineSeries[];
+  readonly formatX: (v: number) => string;
+  readonly formatY: (v: number) => string;
+  readonly xLabel: string;
+  readonly width?: number;
+  readonly height?: number;
+  /** Legend note, e.g. "hollow: generator-bound". */
+  readonly note?: string;
+}
+
+/** Decades from below `min` to above `max`, with 2 and 5 between them when few decades. */
+function logTicks(min: number, max: number): { lo: number; hi: number; ticks: number[] } {
+  const lo = 10 ** Math.floor(Math.log10(min));
+  const hi = 10 ** Math.ceil(Math.log10(max));
+  const decades = Math.round(Math.log10(hi / lo));
+  const ticks: number[] = [];
+  for (let g = lo; g <= hi * 1.0001; g *= 10) {
+    ticks.push(g);
+    if (decades <= 3 && g * 2 <= hi) ticks.push(g * 2, g * 5);
+  }
+  return { lo, hi, ticks: ticks.filter((t) => t <= hi * 1.0001).sort((a, b) => a - b) };
+}
+
+/** Lines on log–log axes: curves over N with the theory drawn dashed beside them. */
+export function lineChart(chart: LineChart): string {
+  const width = chart.width ?? 560;
+  const height = chart.height ?? 320;
+  const left = 64;
+  const right = 12;
+  const top = 34;
+  const bottom = 40;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const s of chart.series)
+    for (const [x, y] of s.points) {
+      if (x > 0) xs.push(x);
+      if (y !== null && Number.isFinite(y) && y > 0) ys.push(y);
+    }
+  const xr = logTicks(xs.length ? Math.min(...xs) : 1, xs.length ? Math.max(...xs) : 10);
+  const yr = logTicks(ys.length ? Math.min(...ys) : 1, ys.length ? Math.max(...ys) : 10);
+  const sx = (v: number) =>
+    left + ((Math.log10(v) - Math.log10(xr.lo)) / Math.log10(xr.hi / xr.lo || 10)) * plotW;
+  const sy = (v: number) =>
+    top + plotH - ((Math.log10(v) - Math.log10(yr.lo)) / Math.log10(yr.hi / yr.lo || 10)) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${xmlEscape(chart.title)}">`,
+  );
+  parts.push(`<title>${xmlEscape(chart.title)}</title>`);
+  for (const g of yr.ticks) {
+    const gy = round(sy(g));
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${gy}" y2="${gy}" class="grid"/>`);
+    parts.push(
+      `<text x="${left - 6}" y="${gy + 4}" class="axis" text-anchor="end">${xmlEscape(chart.formatY(g))}</text>`,
+    );
+  }
+  for (const g of xr.ticks) {
+    const gx = round(sx(g));
+    parts.push(`<line x1="${gx}" x2="${gx}" y1="${top}" y2="${top + plotH}" class="grid"/>`);
+    parts.push(
+      `<text x="${gx}" y="${top + plotH + 16}" class="axis" text-anchor="middle">${xmlEscape(chart.formatX(g))}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${height - 6}" class="axis" text-anchor="middle">${xmlEscape(chart.xLabel)}</text>`,
+  );
+  for (const s of chart.series) {
+    const segs: string[] = [];
+    let pen = 'M';
+    for (const [x, y] of s.points) {
+      if (y === null || !Number.isFinite(y) || y <= 0 || x <= 0) {
+        pen = 'M';
+        continue;
+      }
+      segs.push(`${pen}${round(sx(x))},${round(sy(y))}`);
+      pen = 'L';
+    }
+    const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
+    parts.push(`<path d="${segs.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
+    if (s.dashed) continue;
+    for (const [x, y] of s.points) {
+      if (y === null || !Number.isFinite(y) || y <= 0 || x <= 0) continue;
+      const hollow = s.hollowAt?.includes(x);
+      parts.push(
+        `<circle cx="${round(sx(x))}" cy="${round(sy(y))}" r="3.5" ${hollow ? `fill="#fff" stroke="${s.color}" stroke-width="2"` : `fill="${s.color}"`}><title>${xmlEscape(`${s.name} · ${chart.formatX(x)}: ${chart.formatY(y)}${hollow ? ' (generator-bound)' : ''}`)}</title></circle>`,
+      );
+    }
+  }
+  let lx = left;
+  for (const s of chart.series) {
+    const dash = s.dashed ? ' stroke-dasharray="4 2"' : '';
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 14}" y1="16" y2="16" stroke="${s.color}" stroke-width="2"${dash}/>`,
+    );
+    parts.push(`<text x="${lx + 18}" y="20" class="legend">${xmlEscape(s.name)}</text>`);
+    lx += 18 + s.name.length * 7 + 14;
+  }
+  if (chart.note) parts.push(`<text x="${lx}" y="20" class="legend muted">${xmlEscape(chart.note)}</text>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}

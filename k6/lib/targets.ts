@@ -145,10 +145,14 @@ function parseEntry(entry: string, env: Env): Target {
  * The selected targets in measuring order: sync first (so the reference is measured before
  * the servers compared with it), each group in registry order, user targets after built-ins.
  */
-export function parseTargets(raw: string | undefined, env: Env = {}): Target[] {
+export function parseTargets(
+  raw: string | undefined,
+  env: Env = {},
+  defaults: readonly TargetName[] = DEFAULT_TARGETS,
+): Target[] {
   const entries =
     raw === undefined || raw.trim() === ''
-      ? DEFAULT_TARGETS.slice()
+      ? defaults.slice()
       : raw
           .split(',')
           .map((s) => s.trim())

@@ -34,10 +34,13 @@ export interface SlotKeys {
   readonly rssBytes: string;
   readonly inFlight: string;
   readonly drained: string;
+  readonly k6CpuPercent: string;
+  readonly machineBusyPercent: string;
 }
 
-export function slotKeys(slot: Pick<Slot, 'scenario' | 'server'>): SlotKeys {
-  const where = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server };
+export function slotKeys(slot: Pick<Slot, 'scenario' | 'server' | 'clients'>): SlotKeys {
+  const where: Record<string, string> = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server };
+  if (slot.clients !== undefined) where[TAGS.clients] = String(slot.clients);
   const io = Object.assign({}, where, { [TAGS.name]: REQUEST_NAMES.io });
   return {
     duration: submetric(METRICS.httpReqDuration, Object.assign({}, where, { [TAGS.phase]: 'measure' })),
@@ -50,6 +53,8 @@ export function slotKeys(slot: Pick<Slot, 'scenario' | 'server'>): SlotKeys {
     rssBytes: submetric(METRICS.serverRssBytes, where),
     inFlight: submetric(METRICS.serverInFlight, where),
     drained: submetric(SUITE_METRICS.syncDrained, where),
+    k6CpuPercent: submetric(METRICS.sweepK6CpuPercent, where),
+    machineBusyPercent: submetric(METRICS.sweepMachineBusyPercent, where),
   };
 }
 
@@ -107,7 +112,18 @@ export function thresholdSpecs(plan: Plan): ThresholdSpec[] {
     const keys = slotKeys(slot);
     const add = (metric: string, expression: string, claim: boolean, description: string, extra = {}) =>
       specs.push(Object.assign({ slot: slot.id, metric, expression, claim, description }, extra));
-    if (slot.kind === 'closed') {
+    if (slot.clients !== undefined) {
+      // A sweep point is a measurement, not a claim: finding where an async server stops
+      // being ideal is its purpose. Only the fairness condition (sync drained) is held.
+      add(keys.failed, 'rate>=0', false, 'error rate (reported)');
+      add(keys.duration, 'max>=0', false, 'latency (reported)');
+      add(keys.completed, 'count>=0', false, 'completed (reported)');
+      if (hasSync) add(keys.drained, 'rate==1', true, 'sync servers drained when the slot started');
+      if (plan.selfStats) {
+        add(keys.k6CpuPercent, 'value>=0', false, 'load generator CPU (reported)');
+        add(keys.machineBusyPercent, 'value>=0', false, 'machine CPU busy (reported)');
+      }
+    } else if (slot.kind === 'closed') {
       const bound = p95BoundMs(slot, slot.workers);
       add(
         keys.failed,

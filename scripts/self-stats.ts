@@ -1,0 +1,73 @@
+// The load generator's own CPU, served to k6 while it runs. At thousands of requests per
+// second k6 competes with the servers for the same cores, so a knee may be the generator's
+// rather than the server's. k6 cannot read its own CPU, so the runner serves it on loopback:
+// the k6 process's user+system seconds (/proc/<pid>/stat) and the whole machine's busy and
+// total CPU seconds (/proc/stat), sampled by the suite at each slot's window edges.
+
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Kernel clock ticks per second (USER_HZ): 100 on every Linux build this runs on. */
+const TICKS = 100;
+
+/** utime + stime of one process, in seconds; null when it is gone or not on Linux. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields after its closing ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** All cores' busy (neither idle nor iowait) and total CPU seconds since boot. */
+export function machineCpuSeconds(text = readFileSync('/proc/stat', 'utf8')): {
+  busy: number;
+  total: number;
+} {
+  const line = text.split('\n').find((l) => l.startsWith('cpu ')) ?? '';
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user).
+  const total = values.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return { busy: (total - idle) / TICKS, total: total / TICKS };
+}
+
+export interface SelfStatsServer {
+  readonly url: string;
+  /** The process to report on, once it has started. */
+  setPid(pid: number): void;
+  close(): Promise<void>;
+}
+
+export async function startSelfStats(): Promise<SelfStatsServer> {
+  let pid: number | undefined;
+  const server = http.createServer((_req, res) => {
+    const cpu = pid === undefined ? null : processCpuSeconds(pid);
+    const machine = machineCpuSeconds();
+    const body = JSON.stringify({
+      k6CpuSeconds: cpu,
+      machineBusySeconds: machine.busy,
+      machineTotalSeconds: machine.total,
+      atSeconds: performance.now() / 1000,
+    });
+    res.writeHead(cpu === null ? 503 : 200, { 'Content-Type': 'application/json' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    setPid: (p) => {
+      pid = p;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
