@@ -13,6 +13,7 @@ import { renderJunit } from './lib/junit.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
 import { renderReport } from './lib/report.ts';
 import { renderSweepReport, renderSweepTable } from './lib/report-sweep.ts';
+import { countEvents, requestPath } from './lib/request.ts';
 import {
   drained,
   type GeneratorStats,
@@ -26,7 +27,7 @@ import { buildSummary, type K6SummaryData, type SetupData } from './lib/summary.
 import { buildSweep } from './lib/sweep.ts';
 import { renderTable } from './lib/table.ts';
 import type { Target } from './lib/targets.ts';
-import { k6Thresholds, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
+import { k6Thresholds, measuredRoute, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
 
 const config = readConfig(__ENV);
 const plan = buildPlan(config);
@@ -49,7 +50,7 @@ export const options = {
     'expected_response',
     'url',
   ],
-  summaryTrendStats: ['avg', 'med', 'p(50)', 'p(95)', 'p(99)', 'min', 'max', 'count'],
+  summaryTrendStats: ['avg', 'med', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'min', 'max', 'count'],
   // /io answers are not read; /stats and /health ask for their bodies explicitly.
   discardResponseBodies: true,
   // setup() may wait for a backlog left by an earlier run to drain.
@@ -65,6 +66,8 @@ const theory = new Gauge(METRICS.theorySpeedup);
 const syncDrained = new Rate(SUITE_METRICS.syncDrained);
 const k6Cpu = new Gauge(METRICS.sweepK6CpuPercent);
 const machineBusy = new Gauge(METRICS.sweepMachineBusyPercent);
+const streamTtft = new Trend(METRICS.streamTtft, true);
+const streamTokens = new Counter(METRICS.streamTokens);
 
 const slotsById: Record<string, (typeof plan.slots)[number]> = {};
 for (const slot of plan.slots) slotsById[slot.id] = slot;
@@ -139,14 +142,24 @@ export function io(): void {
   const windowFrom = start + slot.warmupSeconds * 1000;
   const windowTo = start + slot.durationSeconds * 1000;
   const sent = Date.now();
-  const res = http.get(`${targetsByName[slot.server]?.url}/io?delay=${slot.delaySeconds}`, {
-    tags: { [TAGS.phase]: sent < windowFrom ? 'warmup' : 'measure', [TAGS.name]: REQUEST_NAMES.io },
+  const phase = sent < windowFrom ? 'warmup' : 'measure';
+  const url = `${targetsByName[slot.server]?.url}${requestPath(slot, exec.scenario.iterationInTest)}`;
+  const res = http.get(url, {
+    tags: { [TAGS.phase]: phase, [TAGS.name]: measuredRoute(slot) },
     timeout: k6Duration(slot.timeoutSeconds),
+    // A stream's events are counted; other bodies are not read.
+    responseType: slot.stream ? 'text' : 'none',
   });
   const done = Date.now();
   // Throughput counts responses completed inside the window only: those still in flight at
   // the slot end finish during the graceful stop and would add up to N to the sync count.
-  if (res.status === 200 && done >= windowFrom && done <= windowTo) ioCompleted.add(1);
+  const inWindow = done >= windowFrom && done <= windowTo;
+  if (res.status === 200 && inWindow) ioCompleted.add(1);
+  if (slot.stream && res.status === 200) {
+    // Time to first byte of a stream is the time to its first token.
+    streamTtft.add(res.timings.waiting, { [TAGS.phase]: phase });
+    if (inWindow) streamTokens.add(countEvents(res.body as string));
+  }
   check(res, { 'io status 200': (r) => r.status === 200 });
 }
 

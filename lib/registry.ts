@@ -119,15 +119,35 @@ export const GRAFANA = { port: 3001 } as const;
 /** Local runs bind loopback only; containers set HOST=0.0.0.0. */
 export const DEFAULT_HOST = '127.0.0.1';
 
-export type ScenarioName = 'baseline' | 'low' | 'medium' | 'high' | 'stress';
+export type ScenarioName = 'baseline' | 'low' | 'medium' | 'high' | 'stress' | 'llm' | 'db' | 'stream';
+
+/** How the upstream draws each request's delay (see DISTRIBUTIONS); `delaySeconds` is its scale. */
+export interface LatencyProfile {
+  readonly dist: Distribution;
+  /** Lognormal only: the log-standard-deviation. */
+  readonly sigma?: number;
+}
+
+/** A streamed answer: `tokens` server-sent events, one every `intervalSeconds` after the first. */
+export interface StreamSpec {
+  readonly tokens: number;
+  readonly intervalSeconds: number;
+}
 
 export interface ScenarioSpec {
   readonly name: ScenarioName;
   /** Concurrent clients (k6 VUs), each in a closed loop: next request when the last one answered. */
   readonly vus: number;
-  /** IO delay every request waits on, in seconds, before the time scale is applied. */
+  /**
+   * IO delay every request waits on, in seconds, before the time scale is applied: exactly, or
+   * the median (lognormal) or mean (exponential) of a profile; for a stream, the first token's.
+   */
   readonly delaySeconds: number;
   readonly description: string;
+  readonly profile?: LatencyProfile;
+  readonly stream?: StreamSpec;
+  /** Run only when named in SCENARIOS (or by its own npm script), not by default. */
+  readonly optIn?: boolean;
 }
 
 /** The seed's five scenarios. Their ratios are the claim under test; the time scale only shrinks them. */
@@ -142,7 +162,45 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   { name: 'medium', vus: 10, delaySeconds: 1.0, description: 'medium concurrency' },
   { name: 'high', vus: 20, delaySeconds: 0.5, description: 'high concurrency' },
   { name: 'stress', vus: 50, delaySeconds: 0.3, description: 'stress: many clients, short waits' },
+  {
+    name: 'llm',
+    vus: 20,
+    delaySeconds: 0.8,
+    profile: { dist: 'lognormal', sigma: 0.6 },
+    description: 'an LLM API: lognormal, median 0.8 s, p99 about 3.2 s (4x the median)',
+    optIn: true,
+  },
+  {
+    name: 'db',
+    vus: 50,
+    delaySeconds: 0.01,
+    profile: { dist: 'lognormal', sigma: 1.2 },
+    description: 'a database: median 10 ms, mean 20 ms, p99 about 160 ms (rare slow queries)',
+    optIn: true,
+  },
+  {
+    name: 'stream',
+    vus: 20,
+    delaySeconds: 0.3,
+    profile: { dist: 'lognormal', sigma: 0.5 },
+    stream: { tokens: 50, intervalSeconds: 0.02 },
+    description: 'an LLM token stream over SSE: first token after ~0.3 s, then 50 tokens 20 ms apart',
+    optIn: true,
+  },
 ];
+
+/** Mean of a profile's delay whose scale (median or mean) is `delaySeconds`, ignoring the clamp at 60 s. */
+export function meanDelaySeconds(delaySeconds: number, profile: LatencyProfile | undefined): number {
+  if (!profile || profile.dist !== 'lognormal') return delaySeconds;
+  const sigma = profile.sigma ?? DEFAULT_SIGMA;
+  return delaySeconds * Math.exp((sigma * sigma) / 2);
+}
+
+/** The mean time a request holds its worker: the delay, plus the stream after its first token. */
+export function meanServiceSeconds(spec: Pick<ScenarioSpec, 'delaySeconds' | 'profile' | 'stream'>): number {
+  const stream = spec.stream ? (spec.stream.tokens - 1) * spec.stream.intervalSeconds : 0;
+  return meanDelaySeconds(spec.delaySeconds, spec.profile) + stream;
+}
 
 /**
  * The concurrency sweep (`npm run k6:sweep`): closed-model slots at each N for every target,
@@ -219,6 +277,10 @@ export const METRICS = {
   serverInFlight: 'server_in_flight',
   /** Gauge: the theory's expected speedup max(1, N/W) for the scenario, so dashboards can draw it. */
   theorySpeedup: 'theory_speedup',
+  /** Trend, streams: time to first token (k6's timings.waiting of a /stream request), ms. */
+  streamTtft: 'stream_ttft',
+  /** Counter, streams: tokens (server-sent events) received inside the measurement window. */
+  streamTokens: 'stream_tokens',
   /** Gauge, sweep: the load generator's own CPU in a slot's window, percent of one core. */
   sweepK6CpuPercent: 'sweep_k6_cpu_percent',
   /** Gauge, sweep: the whole machine's busy CPU in a slot's window, percent of all cores. */
@@ -241,7 +303,7 @@ export const TAGS = {
 } as const;
 
 /** `name` tag values: the measured IO requests and the CPU sampler's polls (kept apart in every query). */
-export const REQUEST_NAMES = { io: '/io', stats: '/stats', health: '/health' } as const;
+export const REQUEST_NAMES = { io: '/io', stream: '/stream', stats: '/stats', health: '/health' } as const;
 
 export type Phase = 'warmup' | 'measure';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALL_SCENARIOS, readConfig } from '../k6/lib/config.ts';
+import { DEFAULT_SCENARIOS, readConfig } from '../k6/lib/config.ts';
 import { EXEC, k6Duration, k6Scenarios, SAMPLER_SCENARIO, slotScenario } from '../k6/lib/executors.ts';
 import {
   buildPlan,
@@ -21,7 +21,8 @@ const close = (a: number, b: number, eps = 0.002) => Math.abs(a - b) <= eps;
 describe('config', () => {
   it('defaults to every scenario, the three Node targets at registry URLs, scale 1, W = 1 when SYNC_WORKERS is unset', () => {
     const cfg = readConfig({});
-    assert.deepEqual(cfg.scenarios, ALL_SCENARIOS);
+    assert.deepEqual(cfg.scenarios, DEFAULT_SCENARIOS);
+    assert.ok(!cfg.scenarios.includes("llm"));
     assert.deepEqual(
       cfg.targets.map((t) => [t.name, t.url]),
       [
@@ -54,7 +55,7 @@ describe('config', () => {
 describe('slot plan', () => {
   it('gives every scenario × server its own slot, express first, the open model last with express last', () => {
     const p = plan();
-    assert.equal(p.slots.length, (SCENARIOS.length + 1) * DEFAULT_TARGETS.length);
+    assert.equal(p.slots.length, (SCENARIOS.filter((s) => !s.optIn).length + 1) * DEFAULT_TARGETS.length);
     assert.deepEqual(
       p.slots.slice(0, 3).map((s) => s.id),
       ['baseline_express', 'baseline_koa', 'baseline_fastify'],

@@ -52,11 +52,15 @@ export interface SuiteConfig {
 
 export const DEFAULT_SLOT_SECONDS = 30;
 export const DEFAULT_RESULTS_DIR = 'results';
-/** Every scenario the suite knows, in run order: the five closed-model ones, then the open variant. */
+/** Every scenario the suite knows, in run order: the closed-model ones, then the open variant. */
 export const ALL_SCENARIOS: readonly SuiteScenario[] = [
   ...SCENARIOS.map((s) => s.name),
   STRESS_OPEN_SCENARIO,
 ];
+/** What runs when SCENARIOS is not set: the seed's five and the open variant; the IO profiles are opt-in. */
+export const DEFAULT_SCENARIOS: readonly SuiteScenario[] = ALL_SCENARIOS.filter(
+  (name) => !SCENARIOS.find((s) => s.name === name)?.optIn,
+);
 
 /** The environment variables the suite reads (documented in docs/k6.md). */
 export const ENV = {
@@ -86,7 +90,7 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
 }
 
 export function parseScenarios(raw: string | undefined): SuiteScenario[] {
-  if (raw === undefined || raw.trim() === '') return ALL_SCENARIOS.slice();
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SCENARIOS.slice();
   const wanted = raw
     .split(',')
     .map((s) => s.trim())

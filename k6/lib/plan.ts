@@ -2,7 +2,19 @@
 // (DESIGN.md, "What makes the comparison honest"), so every pair gets its own time slot and
 // no two slots overlap. Pure: the k6 script, the runner and the tests all build the same plan.
 
-import { type Model, SCENARIOS, type ScenarioSpec, STRESS_OPEN_SCENARIO, SWEEP } from '../../lib/registry.ts';
+import {
+  DEFAULT_SIGMA,
+  type LatencyProfile,
+  LIMITS,
+  type Model,
+  meanDelaySeconds,
+  meanServiceSeconds,
+  SCENARIOS,
+  type ScenarioSpec,
+  STRESS_OPEN_SCENARIO,
+  type StreamSpec,
+  SWEEP,
+} from '../../lib/registry.ts';
 import type { SuiteConfig, SuiteScenario } from './config.ts';
 import type { Target } from './targets.ts';
 
@@ -20,6 +32,12 @@ export interface Slot {
   readonly workers: number;
   /** Sweep slots: N, also the `clients` tag of every sample, which tells the points apart. */
   readonly clients?: number;
+  /** How the upstream draws each delay; absent: exactly delaySeconds. */
+  readonly profile?: LatencyProfile;
+  /** Streamed answers (/stream): tokens and the time between them, time scale applied. */
+  readonly stream?: StreamSpec;
+  /** Mean time a request holds a worker (the delay's mean, plus the stream); delaySeconds when fixed. */
+  readonly serviceSeconds?: number;
   readonly kind: SlotKind;
   readonly vus: number;
   /** The IO delay each request asks for, time scale applied. */
@@ -119,17 +137,26 @@ export function slowestCycle(vus: number, d: number, cfg: Pick<SuiteConfig, 'tar
 function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
   const s = cfg.timeScale;
   const d = spec.delaySeconds * s;
-  const cycle = slowestCycle(spec.vus, d, cfg);
+  const stream = spec.stream
+    ? { tokens: spec.stream.tokens, intervalSeconds: ms(spec.stream.intervalSeconds * s) }
+    : undefined;
+  // What one request holds its worker for, on average: the delay's mean plus the stream.
+  const service = meanServiceSeconds({ delaySeconds: d, profile: spec.profile, stream });
+  const cycle = slowestCycle(spec.vus, service, cfg);
   const warmup = WARMUP_CYCLES * cycle;
   const duration = Math.max(cfg.slotSeconds * s, MIN_SLOT_CYCLES * cycle);
   const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
+  // A request that starts just before the slot end may draw a slow delay: leave it the time of
+  // a 1-in-1000 draw rather than cut it off (k6 drops a request interrupted by gracefulStop).
+  const slowDraw = tailSeconds(d, spec.profile) + (service - meanDelaySeconds(d, spec.profile));
   return cfg.targets.map((target) => {
     const { model, name: server } = target;
     const workers = plannedWorkers(target, cfg);
     // At the slot end the sync server still holds up to N requests, the last of which
     // answers one of its cycles later; the async server answers all of them one delay later.
-    const slowest = model === 'sync' ? cycleSeconds(spec.vus, d, workers) : d;
-    return {
+    const slowest =
+      model === 'sync' ? cycleSeconds(spec.vus, service, workers) + slowDraw - service : slowDraw;
+    const slot: Omit<Slot, 'startSeconds'> = {
       id: `${spec.name}_${server}`,
       scenario: spec.name,
       server,
@@ -139,13 +166,29 @@ function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSec
       vus: spec.vus,
       delaySeconds: ms(d),
       cycleSeconds: ms(cycle),
+      serviceSeconds: ms(service),
       warmupSeconds: ms(warmup),
       durationSeconds: ms(duration),
-      gracefulStopSeconds: ms(slowest + margin),
+      gracefulStopSeconds: ms(
+        Math.max(slowest, model === 'sync' ? cycleSeconds(spec.vus, service, workers) : d) + margin,
+      ),
       gapSeconds: ms(scaled(GAP_SECONDS, s, MIN_GAP_SECONDS)),
-      timeoutSeconds: ms(CLOSED_TIMEOUT_CYCLES * cycle + margin),
+      timeoutSeconds: ms(CLOSED_TIMEOUT_CYCLES * cycle + slowDraw + margin),
     };
+    if (spec.profile) Object.assign(slot, { profile: spec.profile });
+    if (stream) Object.assign(slot, { stream });
+    return slot;
   });
+}
+
+/** The 99.9th percentile of a profile's delay (the delay itself when fixed), capped at 60 s. */
+export function tailSeconds(d: number, profile: LatencyProfile | undefined): number {
+  if (!profile || profile.dist === 'fixed') return d;
+  const q =
+    profile.dist === 'exponential'
+      ? d * Math.log(1000)
+      : d * Math.exp(3.09 * (profile.sigma ?? DEFAULT_SIGMA));
+  return Math.min(q, LIMITS.maxDelaySeconds);
 }
 
 /**

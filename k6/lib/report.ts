@@ -177,6 +177,60 @@ export function renderReport(summary: Summary, extra = ''): string {
     ),
   ];
 
+  // Variable IO: the quantile function per server (what a histogram shows, at the points that
+  // decide a migration) and, for streams, the time to first token.
+  for (const sc of scen.filter((x) => x.profile || x.stream)) {
+    const qs = [
+      ['p50', 'p50'],
+      ['p90', 'p90'],
+      ['p95', 'p95'],
+      ['p99', 'p99'],
+      ['p99.9', 'p999'],
+      ['max', 'max'],
+    ] as const;
+    const shape = sc.profile
+      ? `${sc.profile.dist}${sc.profile.sigma !== undefined ? ` σ=${sc.profile.sigma}` : ''}`
+      : 'fixed';
+    charts.push(
+      card(
+        `Latency distribution: ${sc.name}`,
+        `${sc.vus} clients, delays ${esc(shape)} around ${fmtLatency(sc.delaySeconds * 1000)}${sc.stream ? `, then ${sc.stream.tokens} tokens ${fmtLatency(sc.stream.intervalSeconds * 1000)} apart` : ''}. Each bar a percentile of the latency, log scale: the sync server's tail grows faster than its mean (queueing behind slow calls).`,
+        barChart({
+          title: `Latency distribution ${sc.name}`,
+          categories: qs.map(([label]) => label),
+          series: names.map((n) => ({
+            name: n,
+            color: color(n),
+            values: qs.map(([, key]) => sc.servers[n]?.[key] ?? null),
+          })),
+          format: fmtLatency,
+          label: (v) => (v < 1000 ? `${Math.round(v)}` : `${(v / 1000).toFixed(1)}s`),
+          log: true,
+        }),
+      ),
+    );
+    if (sc.stream) {
+      charts.push(
+        card(
+          `Time to first token: ${sc.name}`,
+          'Time to the first byte of each stream (k6 timings.waiting), p50 and p95: what a user waits before text appears.',
+          barChart({
+            title: `Time to first token ${sc.name}`,
+            categories: ['p50', 'p95'],
+            series: names.map((n) => ({
+              name: n,
+              color: color(n),
+              values: [sc.servers[n]?.ttftP50 ?? null, sc.servers[n]?.ttftP95 ?? null],
+            })),
+            format: fmtLatency,
+            label: (v) => (v < 1000 ? `${Math.round(v)}` : `${(v / 1000).toFixed(1)}s`),
+            log: true,
+          }),
+        ),
+      );
+    }
+  }
+
   const rows = scen
     .flatMap((s) =>
       names.map((n) => {

@@ -70,6 +70,14 @@ export interface ServerFigures {
   readonly p95BoundMs: number | null;
   /** Async servers: p50 over the IO delay; the full run wants it within 5% of 1. */
   readonly p50OverDelay: number | null;
+  readonly p90: number | null;
+  readonly p999: number | null;
+  /** The theory's mean latency: max(1, N/W)·E[service] for a sync target, E[service] for async, ms. */
+  readonly theoryMeanMs: number;
+  /** Streams: time to first token (p50, p95, ms) and tokens received per second of window. */
+  readonly ttftP50?: number | null;
+  readonly ttftP95?: number | null;
+  readonly tokensPerSecond?: number | null;
 }
 
 export interface OpenServerFigures extends ServerFigures {
@@ -85,7 +93,16 @@ export function scheduledIterations(slot: Slot): number {
   return Math.round((slot.arrivals.perTimeUnit * slot.durationSeconds) / slot.arrivals.timeUnitSeconds);
 }
 
+/** Reference ÷ target at each latency percentile: with variable delays the tail parts from the mean. */
+export interface TailRatios {
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
 export interface SpeedupFigures {
+  readonly tail: TailRatios;
   /** What the theory expects of this target against the reference (see expectedSpeedup). */
   readonly theory: number;
   readonly latency: number | null;
@@ -105,6 +122,11 @@ export interface ScenarioResult {
   /** max(1, N/W) with the reference's W: what an async target should reach (1 without a reference). */
   readonly theorySpeedup: number;
   readonly servers: Readonly<Record<string, ServerFigures>>;
+  /** Variable delays (llm, db, stream): how they are drawn; and a stream's shape. */
+  readonly profile?: { readonly dist: string; readonly sigma?: number };
+  readonly stream?: { readonly tokens: number; readonly intervalSeconds: number };
+  /** The mean time a request holds a worker, time scale applied (the delay when fixed). */
+  readonly meanServiceSeconds: number;
   /** Every target but the reference, against the reference. */
   readonly speedup: Readonly<Record<string, SpeedupFigures>>;
 }
@@ -219,7 +241,19 @@ export function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: numb
   const window = windowSeconds(slot);
   const cpuSeconds = value(m(k.cpuSeconds), 'count');
   const p50 = value(duration, 'med') ?? value(duration, 'p(50)');
-  return {
+  const service = slot.serviceSeconds ?? slot.delaySeconds;
+  const theoryMeanMs = (slot.model === 'sync' ? Math.max(1, slot.vus / syncWorkers) : 1) * service * 1000;
+  const stream = slot.stream
+    ? {
+        ttftP50: value(m(k.ttft), 'med'),
+        ttftP95: value(m(k.ttft), 'p(95)'),
+        tokensPerSecond: window > 0 ? (value(m(k.tokens), 'count') ?? 0) / window : null,
+      }
+    : {};
+  return Object.assign(stream, {
+    p90: value(duration, 'p(90)'),
+    p999: value(duration, 'p(99.9)'),
+    theoryMeanMs,
     p50,
     p95: value(duration, 'p(95)'),
     p99: value(duration, 'p(99)'),
@@ -238,8 +272,11 @@ export function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: numb
     rssBytesMax: value(m(k.rssBytes), 'max'),
     inFlightMax: value(m(k.inFlight), 'max'),
     p95BoundMs: slot.kind === 'closed' ? p95BoundMs(slot, syncWorkers) : null,
-    p50OverDelay: slot.model === 'async' && p50 !== null ? p50 / (slot.delaySeconds * 1000) : null,
-  };
+    p50OverDelay:
+      slot.model === 'async' && p50 !== null && !slot.profile && !slot.stream
+        ? p50 / (slot.delaySeconds * 1000)
+        : null,
+  });
 }
 
 const fmtMs = (v: number | null): string => (v === null ? 'n/a' : `${Math.round(v)} ms`);
@@ -323,7 +360,15 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
       const expected = expectedSpeedup(spec.vus, refWorkers, target);
       const latency = latencySpeedup(ref.avg, fig.avg);
       const throughput = throughputSpeedup(ref.rps, fig.rps);
+      const ratio = (a: number | null, b: number | null) =>
+        a !== null && b !== null && b > 0 ? a / b : null;
       speedup[name] = {
+        tail: {
+          p50: ratio(ref.p50, fig.p50),
+          p95: ratio(ref.p95, fig.p95),
+          p99: ratio(ref.p99, fig.p99),
+          max: ratio(ref.max, fig.max),
+        },
         theory: expected,
         latency,
         throughput,
@@ -377,15 +422,19 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
         });
       }
     }
-    scenarios.push({
+    const result: ScenarioResult = {
       name: spec.name,
       vus: spec.vus,
       delaySeconds: first.delaySeconds,
       baseDelaySeconds: spec.delaySeconds,
       theorySpeedup: theory,
       servers,
+      meanServiceSeconds: first.serviceSeconds ?? first.delaySeconds,
       speedup,
-    });
+    };
+    if (first.profile) Object.assign(result, { profile: first.profile });
+    if (first.stream) Object.assign(result, { stream: first.stream });
+    scenarios.push(result);
   }
 
   const openSlots = plan.slots.filter((s) => s.kind === 'open');

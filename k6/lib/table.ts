@@ -50,6 +50,51 @@ export function renderTable(summary: Summary): string {
       ]),
     ),
   );
+  const varied = summary.scenarios.filter((s) => s.profile || s.stream);
+  if (varied.length > 0) {
+    out.push('');
+    out.push(
+      `Variable IO: mean against the theory (max(1, N/W)·E[service] sync, E[service] async), the tail, and ${ref} ÷ target at each percentile`,
+    );
+    out.push(
+      textTable(
+        [
+          'Scenario',
+          'Server',
+          'mean',
+          'theory',
+          'p50',
+          'p95',
+          'p99',
+          'max',
+          'ratio mean/p50/p95/p99',
+          'TTFT p50/p95',
+          'tokens/s',
+        ],
+        varied.flatMap((s) =>
+          names.map((n) => {
+            const f = s.servers[n];
+            const sp = s.speedup[n];
+            return [
+              s.name,
+              n,
+              fmtLatency(f?.avg),
+              fmtLatency(f?.theoryMeanMs),
+              fmtLatency(f?.p50),
+              fmtLatency(f?.p95),
+              fmtLatency(f?.p99),
+              fmtLatency(f?.max),
+              sp
+                ? [sp.latency, sp.tail.p50, sp.tail.p95, sp.tail.p99].map((x) => fmtSpeedup(x)).join(' / ')
+                : '—',
+              s.stream ? `${fmtLatency(f?.ttftP50)} / ${fmtLatency(f?.ttftP95)}` : '',
+              s.stream ? fmtNumber(f?.tokensPerSecond, 0) : '',
+            ];
+          }),
+        ),
+      ),
+    );
+  }
   const open = summary.openModel;
   if (open) {
     out.push('');

@@ -1,0 +1,35 @@
+// The URL of a slot's measured request. Pure, so Node tests check exactly what k6 sends.
+//
+// With a latency profile each request carries a seed: the n-th request of a slot (k6's
+// iteration number within the slot) asks for draw n, so every target of a scenario faces the
+// same sequence of delays, and a rerun the same as the last.
+
+import type { Slot } from './plan.ts';
+
+/** Plain decimal notation (the servers reject `1e-7`). */
+export function decimal(x: number): string {
+  const text = String(x);
+  return text.includes('e') ? x.toFixed(12).replace(/\.?0+$/, '') : text;
+}
+
+export function requestPath(slot: Pick<Slot, 'delaySeconds' | 'profile' | 'stream'>, seed: number): string {
+  const params: string[] = [];
+  if (slot.stream) {
+    params.push(`tokens=${slot.stream.tokens}`, `interval=${decimal(slot.stream.intervalSeconds)}`);
+  }
+  params.push(`delay=${decimal(slot.delaySeconds)}`);
+  if (slot.profile && slot.profile.dist !== 'fixed') {
+    params.push(`dist=${slot.profile.dist}`);
+    if (slot.profile.sigma !== undefined) params.push(`sigma=${decimal(slot.profile.sigma)}`);
+    params.push(`seed=${seed % 4294967296}`);
+  }
+  return `${slot.stream ? '/stream' : '/io'}?${params.join('&')}`;
+}
+
+/** Server-sent events in a streamed body: one `data:` line per token. */
+export function countEvents(body: string | null | undefined): number {
+  if (!body) return 0;
+  let n = 0;
+  for (const line of body.split('\n')) if (line.startsWith('data:')) n++;
+  return n;
+}
