@@ -7,13 +7,14 @@ import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
 import { METRICS, REQUEST_NAMES, TAGS, theorySpeedup } from '../lib/registry.ts';
-import { ENV, readConfig } from './lib/config.ts';
+import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { renderJunit } from './lib/junit.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
 import { renderReport } from './lib/report.ts';
 import { renderSweepReport, renderSweepTable } from './lib/report-sweep.ts';
 import { countEvents, requestPath } from './lib/request.ts';
+import { runEnv } from './lib/run-info.ts';
 import {
   drained,
   type GeneratorStats,
@@ -35,6 +36,7 @@ const ticks = samplerTicks(plan);
 const specs = thresholdSpecs(plan);
 
 export const options = {
+  tags: runTags(__ENV),
   scenarios: k6Scenarios(plan, ticks.length),
   thresholds: k6Thresholds(specs),
   // k6's own `scenario` tag is left out so that ours (the registry's scenario name, set on
@@ -64,6 +66,7 @@ const rssBytes = new Trend(METRICS.serverRssBytes);
 const inFlight = new Trend(METRICS.serverInFlight);
 const theory = new Gauge(METRICS.theorySpeedup);
 const syncDrained = new Rate(SUITE_METRICS.syncDrained);
+const runInfo = new Gauge(METRICS.runInfo);
 const k6Cpu = new Gauge(METRICS.sweepK6CpuPercent);
 const machineBusy = new Gauge(METRICS.sweepMachineBusyPercent);
 const streamTtft = new Trend(METRICS.streamTtft, true);
@@ -126,6 +129,10 @@ export function setup(): SetupData {
       sleep(1);
     }
   }
+  runInfo.add(1, {
+    config: JSON.stringify(runEnv(config, config.instances)),
+    workers: JSON.stringify(workers),
+  });
   const ref = config.reference;
   console.log(
     `plan: ${plan.slots.length} slots, ${Math.round(plan.totalSeconds)} s, ` +

@@ -281,6 +281,8 @@ export const METRICS = {
   streamTtft: 'stream_ttft',
   /** Counter, streams: tokens (server-sent events) received inside the measurement window. */
   streamTokens: 'stream_tokens',
+  /** Gauge: one point per k6 process at setup, tagged with the run's configuration (k6/lib/run-info.ts). */
+  runInfo: 'run_info',
   /** Gauge, sweep: the load generator's own CPU in a slot's window, percent of one core. */
   sweepK6CpuPercent: 'sweep_k6_cpu_percent',
   /** Gauge, sweep: the whole machine's busy CPU in a slot's window, percent of all cores. */

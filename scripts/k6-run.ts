@@ -30,6 +30,7 @@ import type { SweepResult } from '../k6/lib/sweep.ts';
 import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
 import { checkContract } from './contract.ts';
+import { freePort, resumeAll, segments, waitPaused } from './segments.ts';
 import { type SelfStatsServer, startSelfStats } from './self-stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -66,6 +67,7 @@ export function findOnPath(name: string, envPath = process.env.PATH || ''): stri
 interface Args {
   smoke: boolean;
   sweep: boolean;
+  instances: number;
   start: boolean;
   scenarios: string | undefined;
   targets: string | undefined;
@@ -78,18 +80,23 @@ export function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
     smoke: false,
     sweep: false,
+    instances: 1,
     start: false,
     scenarios: undefined,
     targets: undefined,
     reference: undefined,
   };
   const valued = { '--scenarios': 'scenarios', '--targets': 'targets', '--reference': 'reference' } as const;
+  const int = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : Number.NaN);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     const [flag = '', inline] = a.split(/=(.*)/s);
     if (a === '--smoke') args.smoke = true;
     else if (a === '--sweep') args.sweep = true;
-    else if (a === '--start') args.start = true;
+    else if (flag === '--instances') {
+      args.instances = int(inline ?? argv[++i]);
+      segments(args.instances); // says what is wrong with the number
+    } else if (a === '--start') args.start = true;
     else if (flag in valued) {
       const value = inline ?? argv[++i];
       if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value; ${USAGE}`);
@@ -250,6 +257,11 @@ function filterStderr(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => rl.on('close', () => resolve(suppressed)));
 }
 
+/** A run id that sorts by time, as k6's testid convention suggests: 20261127-101500. */
+export function newTestid(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
 /**
  * report.html holds what the results directory has: the suite's summary with the last sweep's
  * section after it, when both are there (k6 writes only the half its run made).
@@ -300,16 +312,16 @@ async function main(): Promise<number> {
 
   const requestedWorkers = env[ENV.syncWorkers] ? Number(env[ENV.syncWorkers]) : undefined;
   const servers = await ensureServers(selected.targets, args.start, requestedWorkers);
-  let k6Child: ChildProcess | null = null;
+  let k6Children: ChildProcess[] = [];
   let signalled: NodeJS.Signals | null = null;
   let serverDied: string | null = null;
   void servers.died.then((message) => {
     serverDied = message;
     console.error(`[k6-run] ${message}: stopping k6 (its measurements would be of a dead port)`);
-    k6Child?.kill('SIGINT');
+    for (const c of k6Children) c.kill('SIGINT');
   });
   const onSignal = (signal: NodeJS.Signals) => {
-    if (!k6Child) {
+    if (k6Children.length === 0) {
       void servers.stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
       return;
     }
@@ -317,7 +329,7 @@ async function main(): Promise<number> {
     // a second one makes it abort.
     log(signalled ? 'aborting k6' : `${signal}: stopping k6; the results of what ran are kept`);
     signalled = signal;
-    k6Child.kill('SIGINT');
+    for (const c of k6Children) c.kill('SIGINT');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -351,11 +363,21 @@ async function main(): Promise<number> {
     );
     const influx = await influxOutput(env);
     if (influx) log(`streaming metrics to InfluxDB: ${influx}`);
+    const instances = args.instances;
+    if (instances > 1 && !influx) {
+      throw new Error(
+        `--instances ${instances} needs InfluxDB: the merged summary is built from every process's samples there (${INFLUXDB.urlEnv})`,
+      );
+    }
+    const testid = env[ENV.testid] || newTestid();
+    log(
+      `run ${testid}: every sample is tagged testid=${testid}${influx ? ` (npm run report -- --testid ${testid})` : ''}`,
+    );
     const resultsDir = path.resolve(ROOT, config.resultsDir);
     mkdirSync(resultsDir, { recursive: true }); // k6 does not create it
 
-    // Port 0: the REST API k6 opens would otherwise clash with any other k6 on this machine.
-    const k6Args = ['run', '--address', '127.0.0.1:0'];
+    // testid and instance reach every sample through the script's `tags` option (config.ts runTags).
+    const k6Args = ['run'];
     if (influx) k6Args.push('--out', `influxdb=${influx}`);
     const pass: Record<string, string> = {
       [ENV.targets]: env[ENV.targets] as string,
@@ -365,6 +387,8 @@ async function main(): Promise<number> {
       [ENV.resultsDir]: resultsDir,
       [ENV.k6Version]: version,
       [ENV.mode]: config.mode,
+      [ENV.testid]: testid,
+      [ENV.instances]: String(instances),
     };
     let selfStats: SelfStatsServer | null = null;
     if (config.mode === 'sweep') {
@@ -390,31 +414,95 @@ async function main(): Promise<number> {
 
     const started = Date.now();
     const tty = Boolean(process.stderr.isTTY);
-    // Its own process group: a terminal's Ctrl-C reaches the runner only, which passes one
-    // SIGINT on, so k6 stops gracefully instead of receiving two signals and aborting.
-    const child = spawn(k6, k6Args, {
-      cwd: ROOT,
-      env: Object.assign({}, process.env, {
-        [INFLUX_TAGS_AS_FIELDS]: process.env[INFLUX_TAGS_AS_FIELDS] || INFLUX_FIELDS_NOT_TAGS,
-      }),
-      stdio: ['ignore', 'inherit', tty ? 'inherit' : 'pipe'],
-      detached: true,
-    });
-    k6Child = child;
-    if (child.pid !== undefined) selfStats?.setPid(child.pid);
-    const suppressed = tty ? Promise.resolve(0) : filterStderr(child);
-    const code: number = await new Promise((resolve) => {
-      child.on('exit', (c) => resolve(c ?? 1));
-      child.on('error', (err) => {
-        console.error(`[k6-run] could not run k6: ${err.message}`);
-        resolve(1);
+    const parts = segments(instances);
+    const ports = instances > 1 ? await Promise.all(parts.map(() => freePort())) : [];
+    const runs = parts.map((part, i) => {
+      const own = k6Args.slice();
+      if (instances > 1) {
+        // Each process writes its own slice's files; the merged ones come from InfluxDB.
+        const dir = path.join(resultsDir, `instance-${part.instance}`);
+        mkdirSync(dir, { recursive: true });
+        own.splice(
+          1,
+          0,
+          '--address',
+          `127.0.0.1:${ports[i]}`,
+          '--paused',
+          '--execution-segment',
+          part.segment,
+          '--execution-segment-sequence',
+          part.sequence,
+        );
+        own.splice(
+          own.length - 1,
+          0,
+          '-e',
+          `${ENV.resultsDir}=${dir}`,
+          '-e',
+          `${ENV.instance}=${part.instance}`,
+        );
+      } else {
+        // Port 0: the REST API k6 opens would otherwise clash with any other k6 on this machine.
+        own.splice(1, 0, '--address', '127.0.0.1:0');
+      }
+      // Its own process group: a terminal's Ctrl-C reaches the runner only, which passes one
+      // SIGINT on, so k6 stops gracefully instead of receiving two signals and aborting.
+      const child = spawn(k6, own, {
+        cwd: ROOT,
+        env: Object.assign({}, process.env, {
+          [INFLUX_TAGS_AS_FIELDS]: process.env[INFLUX_TAGS_AS_FIELDS] || INFLUX_FIELDS_NOT_TAGS,
+        }),
+        stdio: ['ignore', 'inherit', tty ? 'inherit' : 'pipe'],
+        detached: true,
       });
+      const suppressed = tty ? Promise.resolve(0) : filterStderr(child);
+      const exit: Promise<number> = new Promise((resolve) => {
+        child.on('exit', (c) => resolve(c ?? 1));
+        child.on('error', (err) => {
+          console.error(`[k6-run] could not run k6: ${err.message}`);
+          resolve(1);
+        });
+      });
+      return { child, exit, suppressed };
     });
-    k6Child = null;
+    k6Children = runs.map((r) => r.child);
+    selfStats?.setPids(runs.map((r) => r.child.pid).filter((p): p is number => p !== undefined));
+    if (instances > 1) {
+      log(
+        `${instances} k6 processes, segments ${parts.map((p) => p.segment).join(' ')}: waiting for all to be ready`,
+      );
+      await Promise.all(
+        ports.map((port, i) => waitPaused(port, 120_000, () => runs[i]?.child.exitCode !== null)),
+      );
+      await resumeAll(ports);
+      log('resumed all together');
+    }
+    const codes = await Promise.all(runs.map((r) => r.exit));
+    const code = codes.find((c) => c !== 0) ?? 0;
+    k6Children = [];
     await selfStats?.close();
-    const hidden = await suppressed;
+    const hidden = (await Promise.all(runs.map((r) => r.suppressed))).reduce((a, b) => a + b, 0);
     if (hidden > 0)
       log(`${hidden} more "Request Failed" warnings from k6 not shown (counted in the figures)`);
+    if (instances > 1) {
+      log(
+        `k6 processes exited with codes ${codes.join(', ')} after ${fmtDuration((Date.now() - started) / 1000)}`,
+      );
+      if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+      if (serverDied) {
+        console.error(`[k6-run] FAIL ${serverDied}`);
+        return 1;
+      }
+      // Each process judged only its slice (a 1-VU slot has samples in one of them); the
+      // verdict is the merged summary's, built from every sample of the run.
+      log('building the summary of the whole run from InfluxDB');
+      const { buildReport } = await import('./report.ts');
+      const outcome = await buildReport(
+        { testid, resultsDir },
+        Object.assign({}, process.env, { [INFLUXDB.urlEnv]: influx as string }),
+      );
+      return outcome.code;
+    }
     log(`k6 exited with code ${code} after ${fmtDuration((Date.now() - started) / 1000)}`);
 
     const summaryPath = path.join(resultsDir, 'summary.json');

@@ -38,15 +38,20 @@ export function machineCpuSeconds(text = readFileSync('/proc/stat', 'utf8')): {
 
 export interface SelfStatsServer {
   readonly url: string;
-  /** The process to report on, once it has started. */
-  setPid(pid: number): void;
+  /** The processes to report on (summed), once they have started. */
+  setPids(pids: readonly number[]): void;
   close(): Promise<void>;
 }
 
 export async function startSelfStats(): Promise<SelfStatsServer> {
-  let pid: number | undefined;
+  let pids: readonly number[] = [];
   const server = http.createServer((_req, res) => {
-    const cpu = pid === undefined ? null : processCpuSeconds(pid);
+    // Every k6 process of the run (several with --instances): the generator's whole cost.
+    const each = pids.map(processCpuSeconds);
+    const cpu =
+      each.length === 0 || each.some((c) => c === null)
+        ? null
+        : each.reduce<number>((a, b) => a + (b ?? 0), 0);
     const machine = machineCpuSeconds();
     const body = JSON.stringify({
       k6CpuSeconds: cpu,
@@ -61,8 +66,8 @@ export async function startSelfStats(): Promise<SelfStatsServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
-    setPid: (p) => {
-      pid = p;
+    setPids: (p) => {
+      pids = p;
     },
     close: () =>
       new Promise<void>((resolve) => {

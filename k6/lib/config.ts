@@ -46,6 +46,10 @@ export interface SuiteConfig {
   /** Slot length before the time scale, in seconds; a slot is never shorter than six sync cycles. */
   readonly slotSeconds: number;
   readonly resultsDir: string;
+  /** The run's id (the `testid` tag of its samples), when the runner or the user gave one. */
+  readonly testid: string | undefined;
+  /** k6 processes sharing the run (execution segments); 1 for a plain run. */
+  readonly instances: number;
   /** Reported in summary.json when the runner passes it (k6 itself cannot tell its version). */
   readonly k6Version: string | undefined;
 }
@@ -77,6 +81,11 @@ export const ENV = {
   sweepDelay: 'SWEEP_DELAY',
   sweepSlotSeconds: 'SWEEP_SLOT_SECONDS',
   selfStatsUrl: 'K6_SELF_STATS_URL',
+  /** The run's id (also k6's `testid` tag) and how many k6 processes share it. */
+  testid: 'TESTID',
+  instances: 'K6_INSTANCES',
+  /** This process's `instance` tag; unset in a k6-operator pod, which is told apart by HOSTNAME. */
+  instance: 'K6_INSTANCE',
 } as const;
 
 function positiveNumber(env: Env, name: string, fallback: number): number {
@@ -157,5 +166,23 @@ export function readConfig(env: Env): SuiteConfig {
     slotSeconds: positiveNumber(env, ENV.slotSeconds, DEFAULT_SLOT_SECONDS),
     resultsDir: (rawDir && rawDir.trim() !== '' ? rawDir.trim() : DEFAULT_RESULTS_DIR).replace(/\/+$/, ''),
     k6Version: env[ENV.k6Version] || undefined,
+    testid: env[ENV.testid]?.trim() || undefined,
+    instances: positiveNumber(env, ENV.instances, 1),
   };
+}
+
+/**
+ * Tags every sample of the run carries (k6's `tags` option): `testid`, and `instance` when
+ * several k6 processes share the run. Set here rather than with `--tag` on the command line,
+ * which would replace the script's tags: a k6-operator runner pod gets no per-pod argument,
+ * only its HOSTNAME (the pod's name), which then tells the load generators apart.
+ */
+export function runTags(env: Env): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const testid = env[ENV.testid]?.trim();
+  if (testid) tags.testid = testid;
+  const instances = Number(env[ENV.instances] || '1');
+  const instance = env[ENV.instance]?.trim() || (instances > 1 ? env.HOSTNAME?.trim() : undefined);
+  if (instance) tags.instance = instance;
+  return tags;
 }

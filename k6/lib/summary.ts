@@ -191,6 +191,8 @@ export interface Summary {
   readonly passed: boolean;
   readonly generatedAt: string;
   readonly k6Version?: string;
+  /** The run's `testid` tag in InfluxDB. */
+  readonly testid?: string;
   readonly testRunSeconds: number | null;
   readonly plan: {
     readonly slotSeconds: number;
@@ -502,6 +504,7 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
       urls,
     },
   };
+  if (config.testid) Object.assign(summary, { testid: config.testid });
   if (config.k6Version) return Object.assign(summary, { k6Version: config.k6Version });
   return summary;
 }

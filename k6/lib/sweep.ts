@@ -72,6 +72,7 @@ export interface SweepResult {
   readonly knees: Readonly<Record<string, Knee | null>>;
   readonly generatedAt: string;
   readonly k6Version?: string;
+  readonly testid?: string;
   readonly testRunSeconds: number | null;
 }
 
@@ -194,5 +195,6 @@ export function buildSweep({ data, config, plan, now }: SweepInput): SweepResult
     testRunSeconds:
       typeof data.state?.testRunDurationMs === 'number' ? data.state.testRunDurationMs / 1000 : null,
   };
+  if (config.testid) Object.assign(result, { testid: config.testid });
   return config.k6Version ? Object.assign(result, { k6Version: config.k6Version }) : result;
 }

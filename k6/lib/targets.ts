@@ -4,7 +4,7 @@
 //
 //   TARGETS=express,koa,fastify                        built-in targets (the default)
 //   TARGETS=express,koa,mine=http://127.0.0.1:9000;model=async
-//   TARGETS=express,legacy=http://10.0.0.5:8000;model=sync;workers=4;stats=http://10.0.0.5:8001
+//   TARGETS=express,legacy=http://legacy.internal:8000;model=sync;workers=4;stats=http://legacy.internal:8001
 //   REFERENCE=flask                                    speedups against real Gunicorn
 
 import {

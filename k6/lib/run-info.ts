@@ -1,0 +1,40 @@
+// What a run was, written into the samples themselves: setup() emits one `run_info` point
+// whose `config` tag holds the environment that reproduces the run's plan, and whose
+// `workers` tag holds W as each sync target's /health reported it. `npm run report` reads it
+// back to rebuild the plan and the summary from InfluxDB alone (the k6 processes of a
+// distributed run leave no other common record).
+
+import { ENV, type Env, type SuiteConfig } from './config.ts';
+import { formatTargets } from './targets.ts';
+
+/** The environment that makes readConfig() return this configuration again. */
+export function runEnv(config: SuiteConfig, instances: number): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV.mode]: config.mode,
+    [ENV.targets]: formatTargets(
+      config.targets.map((t) =>
+        t.model === 'sync' && config.workersGiven[t.name]
+          ? Object.assign({}, t, { workers: config.workers[t.name] })
+          : t,
+      ),
+    ),
+    [ENV.scenarios]: config.scenarios.join(','),
+    [ENV.timeScale]: String(config.timeScale),
+    [ENV.slotSeconds]: String(config.slotSeconds),
+    [ENV.sweepVus]: config.sweep.vus.join(','),
+    [ENV.sweepDelay]: String(config.sweep.delaySeconds),
+    [ENV.sweepSlotSeconds]: String(config.sweep.slotSeconds),
+    [ENV.instances]: String(instances),
+  };
+  if (config.reference) env[ENV.reference] = config.reference;
+  // Only whether it was there matters to the plan (its thresholds list k6's own CPU).
+  if (config.sweep.selfStatsUrl) env[ENV.selfStatsUrl] = config.sweep.selfStatsUrl;
+  if (config.k6Version) env[ENV.k6Version] = config.k6Version;
+  return env;
+}
+
+export function parseRunEnv(raw: string): Env {
+  const value = JSON.parse(raw) as unknown;
+  if (typeof value !== 'object' || value === null) throw new Error('run_info config is not an object');
+  return value as Env;
+}

@@ -1,0 +1,124 @@
+// Reads a run's raw samples back from InfluxDB 1.x (the database k6's `--out influxdb`
+// fills): the run's configuration from its run_info points, the load generators that took
+// part, and each submetric's values, filtered by the run's testid.
+
+import { INFLUXDB, METRICS, TAGS } from '../lib/registry.ts';
+
+interface Series {
+  readonly name?: string;
+  readonly columns: string[];
+  readonly values: unknown[][];
+}
+
+export interface InfluxReader {
+  readonly url: string;
+  query(q: string): Promise<Series[]>;
+}
+
+/** `http://host:8086/k6` (as for --out influxdb) -> a reader of that database. */
+export function influxReader(raw: string | undefined): InfluxReader {
+  const url = new URL(raw || `http://localhost:${INFLUXDB.port}/${INFLUXDB.database}`);
+  const db = url.pathname.replace(/^\/+/, '') || INFLUXDB.database;
+  const base = url.origin;
+  return {
+    url: `${base}/${db}`,
+    async query(q) {
+      const params = new URLSearchParams({ db, q, epoch: 'ms' });
+      let res: Response;
+      try {
+        res = await fetch(`${base}/query?${params}`, { signal: AbortSignal.timeout(30_000) });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new Error(`InfluxDB not reachable at ${base} (${cause}): set ${INFLUXDB.urlEnv}`);
+      }
+      const body = (await res.json()) as {
+        results?: { series?: Series[]; error?: string }[];
+        error?: string;
+      };
+      const first = body.results?.[0];
+      const error = body.error ?? first?.error;
+      if (!res.ok || error) throw new Error(`InfluxDB query failed: ${error ?? res.status}: ${q}`);
+      return first?.series ?? [];
+    },
+  };
+}
+
+const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const ident = (v: string) => `"${v.replace(/"/g, '\\"')}"`;
+
+export function whereTags(tags: Readonly<Record<string, string>>): string {
+  return Object.entries(tags)
+    .map(([k, v]) => `${ident(k)} = ${quote(v)}`)
+    .join(' AND ');
+}
+
+/** Every run that left its run_info, newest first (ids are timestamps). */
+export async function listTestids(influx: InfluxReader): Promise<string[]> {
+  const series = await influx.query(
+    `SHOW TAG VALUES FROM ${ident(METRICS.runInfo)} WITH KEY = ${ident(TAGS.testid)}`,
+  );
+  return (series[0]?.values ?? []).map((v) => String(v[1])).sort((a, b) => b.localeCompare(a));
+}
+
+export interface RunInfo {
+  readonly config: string;
+  readonly workers: string;
+  /** run_info points: one per k6 process that started its setup(). */
+  readonly points: number;
+}
+
+export async function readRunInfo(influx: InfluxReader, testid: string): Promise<RunInfo | null> {
+  const series = await influx.query(
+    `SELECT "value", "config", "workers" FROM ${ident(METRICS.runInfo)} WHERE ${whereTags({ [TAGS.testid]: testid })}`,
+  );
+  const s = series[0];
+  if (!s || s.values.length === 0) return null;
+  const col = (name: string) => s.columns.indexOf(name);
+  const row = s.values[0] ?? [];
+  return {
+    config: String(row[col('config')]),
+    workers: String(row[col('workers')]),
+    points: s.values.length,
+  };
+}
+
+/** The load generators whose samples the run holds (the `instance` tag), and how many lack it. */
+export async function readInstances(influx: InfluxReader, testid: string): Promise<string[]> {
+  const series = await influx.query(
+    `SHOW TAG VALUES FROM ${ident(METRICS.httpReqs)} WITH KEY = ${ident(TAGS.instance)} WHERE ${whereTags({ [TAGS.testid]: testid })}`,
+  );
+  return (series[0]?.values ?? []).map((v) => String(v[1])).sort();
+}
+
+/** The values of one submetric of one run, in time order. */
+export async function readSamples(
+  influx: InfluxReader,
+  testid: string,
+  metric: string,
+  tags: Readonly<Record<string, string>>,
+): Promise<number[]> {
+  const where = whereTags(Object.assign({ [TAGS.testid]: testid }, tags));
+  const series = await influx.query(`SELECT "value" FROM ${ident(metric)} WHERE ${where}`);
+  const out: number[] = [];
+  for (const s of series) for (const row of s.values) if (typeof row[1] === 'number') out.push(row[1]);
+  return out;
+}
+
+/** Samples of a metric per `instance` tag value, for one run and tag filter. */
+export async function countByInstance(
+  influx: InfluxReader,
+  testid: string,
+  metric: string,
+  tags: Readonly<Record<string, string>>,
+): Promise<Record<string, number>> {
+  const where = whereTags(Object.assign({ [TAGS.testid]: testid }, tags));
+  const series = await influx.query(
+    `SELECT count("value") FROM ${ident(metric)} WHERE ${where} GROUP BY ${ident(TAGS.instance)}`,
+  );
+  const out: Record<string, number> = {};
+  for (const s of series as (Series & { tags?: Record<string, string> })[]) {
+    const key = s.tags?.[TAGS.instance] || '(none)';
+    out[key] = Number(s.values[0]?.[1] ?? 0);
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+// npm run k6:operator -- --parallelism 4 [--out DIR] [--influxdb URL] [--testid ID]
+//
+// Writes the manifests that run this suite on a Kubernetes cluster with k6-operator: a
+// ConfigMap holding the bundle and a TestRun (k6.io/v1alpha1) whose runners stream into
+// InfluxDB with the run's testid. The run's settings are the suite's own environment
+// variables (TARGETS with URLs the cluster can reach, SCENARIOS, TIME_SCALE, MODE, ...);
+// afterwards `npm run report -- --testid ID` builds the one summary of all runners.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { ENV, readConfig } from '../k6/lib/config.ts';
+import { runEnv } from '../k6/lib/run-info.ts';
+import { formatTargets, type Target } from '../k6/lib/targets.ts';
+import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
+import { newTestid } from './k6-run.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The k6 the suite is known to run on (docker/Dockerfile.k6 and CI use the same). */
+export const K6_IMAGE = 'grafana/k6:0.49.0';
+export const CONFIGMAP_NAME = 'io-benchmark-suite';
+export const SCRIPT_FILE = 'suite.js';
+/** k6 writes `vu` as a field by default; as a tag, samples of two VUs at one instant stay apart. */
+const INFLUX_TAGS_AS_FIELDS = 'iter,url';
+
+export interface OperatorOptions {
+  readonly parallelism: number;
+  readonly testid: string;
+  /** InfluxDB as the runner pods reach it, with the database: http://influxdb:8086/k6. */
+  readonly influxdb: string;
+  readonly namespace?: string;
+}
+
+/**
+ * A built-in target in a cluster is reached by its service name (as in docker-compose.yml):
+ * http://express:8002, unless its URL variable or a `name=url` entry says otherwise.
+ */
+export function clusterTargets(targets: readonly Target[], env: NodeJS.ProcessEnv): Target[] {
+  return targets.map((t) => {
+    if (!t.builtin) return t;
+    const spec = TARGETS[t.name as TargetName];
+    const givenUrl = env[spec.urlEnv] || !t.url.startsWith('http://127.0.0.1:');
+    if (givenUrl) return t;
+    const url = `http://${t.name}:${spec.port}`;
+    const stats = 'stats' in spec ? `http://${t.name}:${spec.stats.port}` : url;
+    return Object.assign({}, t, { url, statsUrl: stats });
+  });
+}
+
+/** The TestRun and the ConfigMap, as plain objects (validated against the CRD's fields in tests). */
+export function manifests(bundle: string, env: Record<string, string>, options: OperatorOptions) {
+  const metadata = (name: string) =>
+    Object.assign({ name }, options.namespace ? { namespace: options.namespace } : {});
+  const args = [`--out influxdb=${options.influxdb}`];
+  for (const [k, v] of Object.entries(env)) {
+    // k6-operator splits `arguments` on spaces; a value with one could not be passed.
+    if (/\s/.test(v)) throw new Error(`${k}="${v}" holds a space, which k6-operator arguments cannot carry`);
+    args.push(`-e ${k}=${v}`);
+  }
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(CONFIGMAP_NAME),
+    data: { [SCRIPT_FILE]: bundle },
+  };
+  const testRun = {
+    apiVersion: 'k6.io/v1alpha1',
+    kind: 'TestRun',
+    metadata: metadata(`io-benchmark-${options.testid.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`),
+    spec: {
+      parallelism: options.parallelism,
+      // One job per runner, on as many nodes as the cluster gives: the point of distributing.
+      separate: false,
+      script: { configMap: { name: CONFIGMAP_NAME, file: SCRIPT_FILE } },
+      arguments: args.join(' '),
+      runner: {
+        image: K6_IMAGE,
+        env: [{ name: 'K6_INFLUXDB_TAGS_AS_FIELDS', value: INFLUX_TAGS_AS_FIELDS }],
+        // k6 needs a core for a few thousand requests per second; the limit keeps a runner
+        // from starving the servers if they share a node.
+        resources: {
+          requests: { cpu: '1', memory: '512Mi' },
+          limits: { cpu: '2', memory: '2Gi' },
+        },
+      },
+    },
+  };
+  return { configMap, testRun };
+}
+
+interface Args {
+  parallelism: number;
+  out: string;
+  influxdb: string;
+  testid: string;
+  namespace: string | undefined;
+}
+
+function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
+  const args: Args = {
+    parallelism: 2,
+    out: path.join(ROOT, 'results', 'k6-operator'),
+    influxdb: env[INFLUXDB.urlEnv] || `http://influxdb:${INFLUXDB.port}/${INFLUXDB.database}`,
+    testid: env[ENV.testid] || newTestid(),
+    namespace: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const [flag, inline] = a.split(/=(.*)/s);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--parallelism') {
+      const v = value();
+      args.parallelism = /^\d+$/.test(v) ? Number(v) : Number.NaN;
+      if (!(args.parallelism >= 1 && args.parallelism <= 64))
+        throw new Error(`--parallelism must be a whole number from 1 to 64, got ${v}`);
+    } else if (flag === '--out') args.out = path.resolve(value());
+    else if (flag === '--influxdb') args.influxdb = value();
+    else if (flag === '--testid') args.testid = value();
+    else if (flag === '--namespace') args.namespace = value();
+    else
+      throw new Error(
+        `unknown argument ${a}; usage: npm run k6:operator -- --parallelism N [--out DIR] [--influxdb URL] [--testid ID] [--namespace NS]`,
+      );
+  }
+  return args;
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2), process.env);
+  const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  const bundlePath = path.join(ROOT, 'dist', 'suite.js');
+  if (built.status !== 0 || !existsSync(bundlePath)) throw new Error('the bundle did not build');
+  const base = readConfig(process.env);
+  const targets = clusterTargets(base.targets, process.env);
+  const config = readConfig(
+    Object.assign({}, process.env, { [ENV.targets]: formatTargets(targets), [ENV.testid]: args.testid }),
+  );
+  const env = Object.assign(runEnv(config, args.parallelism), { [ENV.testid]: args.testid });
+  // The runner pods cannot reach a self-stats URL on this machine.
+  delete env[ENV.selfStatsUrl];
+  const { configMap, testRun } = manifests(readFileSync(bundlePath, 'utf8'), env, {
+    parallelism: args.parallelism,
+    testid: args.testid,
+    influxdb: args.influxdb,
+    namespace: args.namespace,
+  });
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(path.join(args.out, 'configmap.yaml'), stringify(configMap, { lineWidth: 0 }));
+  writeFileSync(path.join(args.out, 'testrun.yaml'), stringify(testRun, { lineWidth: 0 }));
+  const rel = path.relative(process.cwd(), args.out) || '.';
+  console.log(
+    `[k6-operator] ${rel}/configmap.yaml (the bundle) and ${rel}/testrun.yaml: ${args.parallelism} runners, run ${args.testid}`,
+  );
+  console.log(
+    `[k6-operator] targets: ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}; InfluxDB ${args.influxdb}`,
+  );
+  console.log(`[k6-operator] kubectl apply -f ${rel}/configmap.yaml -f ${rel}/testrun.yaml`);
+  console.log(
+    `[k6-operator] then: INFLUXDB_URL=<InfluxDB as this machine reaches it> npm run report -- --testid ${args.testid}`,
+  );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  try {
+    main();
+  } catch (err) {
+    console.error(`[k6-operator] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,181 @@
+// npm run report -- [--testid ID] [--results-dir DIR]
+//
+// Rebuilds summary.json (or sweep.json), report.html and junit.xml of one run from its raw
+// samples in InfluxDB (INFLUXDB_URL, as for the suite), across every load generator that
+// took part, with the same modules that build them from k6's end-of-test data, and applies
+// the same checks and exit codes: 1 when the speedup check fails, 99 when a threshold does.
+// Without --testid: the newest run InfluxDB holds.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENV, readConfig } from '../k6/lib/config.ts';
+import { slotTags } from '../k6/lib/executors.ts';
+import { summaryDataFromSamples } from '../k6/lib/from-samples.ts';
+import { renderJunit } from '../k6/lib/junit.ts';
+import type { Plan } from '../k6/lib/plan.ts';
+import { buildPlan } from '../k6/lib/plan.ts';
+import { renderReport } from '../k6/lib/report.ts';
+import { renderSweepReport, renderSweepTable } from '../k6/lib/report-sweep.ts';
+import { parseRunEnv } from '../k6/lib/run-info.ts';
+import { instancesWithVus, SAMPLER_INSTANCE } from '../k6/lib/segmentation.ts';
+import { buildSummary, failures } from '../k6/lib/summary.ts';
+import { buildSweep } from '../k6/lib/sweep.ts';
+import { renderTable } from '../k6/lib/table.ts';
+import { thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { INFLUXDB, METRICS } from '../lib/registry.ts';
+import {
+  countByInstance,
+  influxReader,
+  listTestids,
+  readInstances,
+  readRunInfo,
+  readSamples,
+} from './influx-samples.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const log = (line: string) => console.log(`[report] ${line}`);
+
+export interface ReportArgs {
+  testid: string | undefined;
+  resultsDir: string | undefined;
+}
+
+export function parseReportArgs(argv: readonly string[]): ReportArgs {
+  const args: ReportArgs = { testid: undefined, resultsDir: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const [flag, inline] = a.split(/=(.*)/s);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--testid') args.testid = value();
+    else if (flag === '--results-dir') args.resultsDir = value();
+    else throw new Error(`unknown argument ${a}; usage: npm run report -- [--testid ID] [--results-dir DIR]`);
+  }
+  return args;
+}
+
+export interface ReportOutcome {
+  readonly code: number;
+  readonly dir: string;
+  readonly samples: number;
+  readonly instances: readonly string[];
+  readonly expectedInstances: number;
+}
+
+export async function buildReport(
+  args: ReportArgs,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ReportOutcome> {
+  const influx = influxReader(env[INFLUXDB.urlEnv]);
+  let testid = args.testid;
+  if (!testid) {
+    const ids = await listTestids(influx);
+    if (ids.length === 0) throw new Error(`no run in ${influx.url}: nothing carries a run_info point`);
+    testid = ids[0] as string;
+    log(`no --testid: the newest run, ${testid} (${ids.length} in ${influx.url})`);
+  }
+  const info = await readRunInfo(influx, testid);
+  if (!info) {
+    const ids = await listTestids(influx);
+    throw new Error(
+      `no run ${testid} in ${influx.url}; runs there: ${ids.slice(0, 10).join(', ') || 'none'}`,
+    );
+  }
+  const runEnv = parseRunEnv(info.config);
+  const dir = path.resolve(ROOT, args.resultsDir || env[ENV.resultsDir] || 'results');
+  const config = readConfig(Object.assign({}, runEnv, { [ENV.testid]: testid, [ENV.resultsDir]: dir }));
+  const plan = buildPlan(config);
+  const specs = thresholdSpecs(plan);
+  const instances = await readInstances(influx, testid);
+  const expected = config.instances;
+  const workers = JSON.parse(info.workers) as Record<string, number>;
+  const { data, samples } = await summaryDataFromSamples(
+    specs,
+    (metric, tags) => readSamples(influx, testid as string, metric, tags),
+    { workers },
+  );
+  log(
+    `run ${testid}: ${samples} samples from ${instances.length || 1} load generator(s)` +
+      `${instances.length ? ` (${instances.join(', ')})` : ''}, ${expected} expected; ` +
+      `${info.points} of ${expected} started their setup`,
+  );
+  if (expected > 1) {
+    const coverage = await slotCoverage(plan, expected, (tags) =>
+      countByInstance(influx, testid as string, METRICS.httpReqDuration, tags),
+    );
+    for (const line of coverage) log(line);
+    const sampler = await countByInstance(influx, testid, METRICS.serverCpuPercent, {});
+    log(
+      `CPU sampler: samples from instance(s) ${Object.keys(sampler).join(', ') || 'none'} (expected ${SAMPLER_INSTANCE} only)`,
+    );
+  }
+  if (instances.length > 0 && instances.length < expected) {
+    log(
+      `MISSING: ${expected - instances.length} of ${expected} load generators left no samples: the figures are partial`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  const now = new Date();
+  const rel = path.relative(process.cwd(), dir) || '.';
+  if (config.mode === 'sweep') {
+    const sweep = buildSweep({ data, config, plan, now });
+    writeFileSync(path.join(dir, 'sweep.json'), `${JSON.stringify(sweep, null, 2)}\n`);
+    writeFileSync(path.join(dir, 'report.html'), renderSweepReport(sweep));
+    process.stdout.write(renderSweepTable(sweep));
+    log(`results: ${rel}/{sweep.json,report.html}`);
+    return { code: 0, dir, samples, instances, expectedInstances: expected };
+  }
+  const summary = Object.assign(buildSummary({ data, config, plan, specs, now }), {
+    source: { influxdb: influx.url, samples, instances, expectedInstances: expected },
+  });
+  writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'report.html'), renderReport(summary));
+  writeFileSync(path.join(dir, 'junit.xml'), renderJunit(summary));
+  process.stdout.write(renderTable(summary));
+  log(`results: ${rel}/{summary.json,report.html,junit.xml}`);
+  const failed = failures(summary);
+  const code = failed.some((c) => c.kind === 'speedup') ? 1 : failed.length > 0 ? 99 : 0;
+  const missing = instances.length > 0 && instances.length < expected;
+  return { code: missing && code === 0 ? 1 : code, dir, samples, instances, expectedInstances: expected };
+}
+
+/**
+ * Per slot: do the instances that ran VUs of it hold samples of it? One line for the slots
+ * that match and one per slot that does not, naming what is missing.
+ */
+export async function slotCoverage(
+  plan: Plan,
+  instances: number,
+  count: (tags: Record<string, string>) => Promise<Record<string, number>>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  let whole = 0;
+  for (const slot of plan.slots) {
+    const tags = slotTags(slot);
+    delete tags.model;
+    const got = await count(tags);
+    const want = instancesWithVus(slot, instances).map(String);
+    const missing = want.filter((i) => !(got[i] && got[i] > 0));
+    if (missing.length)
+      problems.push(`MISSING: ${slot.id} has no samples from instance ${missing.join(', ')}`);
+    else whole++;
+  }
+  return [
+    `${whole} of ${plan.slots.length} slots hold samples from every instance that ran their VUs`,
+    ...problems,
+  ];
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  buildReport(parseReportArgs(process.argv.slice(2))).then(
+    (outcome) => process.exit(outcome.code),
+    (err: unknown) => {
+      console.error(`[report] ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

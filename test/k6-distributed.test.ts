@@ -1,0 +1,319 @@
+// Runs spread over several k6 processes: the segments, the plan under segmentation, the
+// summary rebuilt from raw samples (pure, then from a real InfluxDB holding the samples of a
+// two-instance run), and the k6-operator manifests against the CRD's fields.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
+import { readConfig, runTags } from '../k6/lib/config.ts';
+import { slotTags } from '../k6/lib/executors.ts';
+import {
+  evaluateThreshold,
+  metricValues,
+  parseSubmetric,
+  percentile,
+  summaryDataFromSamples,
+} from '../k6/lib/from-samples.ts';
+import { buildPlan } from '../k6/lib/plan.ts';
+import { parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
+import { instancesWithVus, partialSlots, splitVus } from '../k6/lib/segmentation.ts';
+import { buildSummary, type Summary } from '../k6/lib/summary.ts';
+import { submetric, thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { METRICS, TAGS } from '../lib/registry.ts';
+import { clusterTargets, manifests } from '../scripts/k6-operator.ts';
+import { newTestid } from '../scripts/k6-run.ts';
+import { buildReport } from '../scripts/report.ts';
+import { segments } from '../scripts/segments.ts';
+import { influxdSkipReason, type RunningInfluxDB, startInfluxDB } from './helpers/influxdb.ts';
+
+describe('execution segments', () => {
+  it('are those k6-operator gives n runners', () => {
+    assert.deepEqual(segments(2), [
+      { instance: 1, segment: '0:1/2', sequence: '0,1/2,1' },
+      { instance: 2, segment: '1/2:1', sequence: '0,1/2,1' },
+    ]);
+    assert.deepEqual(
+      segments(4).map((s) => s.segment),
+      ['0:1/4', '1/4:2/4', '2/4:3/4', '3/4:1'],
+    );
+    assert.throws(() => segments(0), /--instances must be a whole number from 1 to 64/);
+  });
+
+  it('split every slot’s VUs by striping: a 1-VU slot runs on the first instance only', () => {
+    assert.deepEqual(splitVus(5, 2), [3, 2]);
+    assert.deepEqual(splitVus(1, 2), [1, 0]);
+    assert.deepEqual(splitVus(50, 4), [13, 13, 12, 12]);
+    const plan = buildPlan(readConfig({ SYNC_WORKERS: '2' }));
+    assert.deepEqual(partialSlots(plan, 2), [
+      'baseline_express: instance 1 only',
+      'baseline_koa: instance 1 only',
+      'baseline_fastify: instance 1 only',
+    ]);
+    const stress = plan.slots.find((s) => s.id === 'stress_koa');
+    assert.ok(stress);
+    assert.deepEqual(instancesWithVus(stress, 2), [1, 2]);
+  });
+
+  it('tag each process: testid always, instance from K6_INSTANCE or, in a k6-operator pod, HOSTNAME', () => {
+    assert.deepEqual(runTags({ TESTID: '20261127-010000' }), { testid: '20261127-010000' });
+    assert.deepEqual(runTags({ TESTID: 't', K6_INSTANCES: '2', K6_INSTANCE: '2' }), {
+      testid: 't',
+      instance: '2',
+    });
+    assert.deepEqual(runTags({ TESTID: 't', K6_INSTANCES: '4', HOSTNAME: 'io-benchmark-1-abcde' }), {
+      testid: 't',
+      instance: 'io-benchmark-1-abcde',
+    });
+    assert.deepEqual(runTags({ HOSTNAME: 'laptop' }), {});
+    assert.match(newTestid(new Date('2026-11-27T10:15:00Z')), /^20261127-101500$/);
+  });
+
+  it('write a run_info config that plans the same run again', () => {
+    const cfg = readConfig({
+      SYNC_WORKERS: '2',
+      TARGETS: 'express,koa,mine=http://127.0.0.1:9000;model=async',
+      SCENARIOS: 'low,stress-open',
+      TIME_SCALE: '0.1',
+    });
+    const again = readConfig(parseRunEnv(JSON.stringify(runEnv(cfg, 2))));
+    assert.deepEqual(buildPlan(again).slots, buildPlan(cfg).slots);
+    assert.equal(again.instances, 2);
+  });
+});
+
+describe('summary from raw samples', () => {
+  it('computes what k6 reports: interpolated percentiles, counts, rates, last gauge value', () => {
+    assert.equal(percentile([10, 20, 30, 40], 50), 25);
+    assert.equal(percentile([10, 20, 30, 40], 95), 38.5);
+    assert.equal(percentile([7], 99), 7);
+    const t = metricValues('trend', [30, 10, 20, 40]);
+    assert.equal(t.avg, 25);
+    assert.equal(t.med, 25);
+    assert.equal(t.count, 4);
+    assert.deepEqual(metricValues('counter', [1, 1, 0.5]), { count: 2.5, rate: 0 });
+    assert.equal(metricValues('rate', [0, 0, 1, 0]).rate, 0.25);
+    assert.equal(metricValues('gauge', [3, 9, 4]).value, 4);
+  });
+
+  it('judges thresholds as k6 does, and reads submetric keys back', () => {
+    assert.equal(evaluateThreshold('p(95)<300', { 'p(95)': 299.9 }), true);
+    assert.equal(evaluateThreshold('p(95)<300', { 'p(95)': 300 }), false);
+    assert.equal(evaluateThreshold('rate==1', { rate: 1 }), true);
+    assert.equal(evaluateThreshold('count>0', {}), false);
+    assert.throws(() => evaluateThreshold('p95 < 3', {}), /not understood/);
+    const key = submetric(METRICS.httpReqDuration, { scenario: 'low', server: 'koa', phase: 'measure' });
+    assert.deepEqual(parseSubmetric(key), {
+      metric: 'http_req_duration',
+      tags: { scenario: 'low', server: 'koa', phase: 'measure' },
+    });
+  });
+
+  it('leaves out a submetric without samples, as k6 does', async () => {
+    const plan = buildPlan(readConfig({ SYNC_WORKERS: '2', SCENARIOS: 'low' }));
+    const { data, samples } = await summaryDataFromSamples(thresholdSpecs(plan), async () => [], null);
+    assert.equal(samples, 0);
+    assert.deepEqual(data.metrics, {});
+  });
+});
+
+/**
+ * A two-instance run of SCENARIOS=low at W = 2, as k6 would write it: every /io request of a
+ * slot split between instance 1 and 2 by VU, the CPU sampler on instance 1. Built rather than
+ * recorded so that every figure is known exactly.
+ */
+function twoInstanceRun(testid: string, instancesInConfig: number) {
+  const cfg = readConfig({ SYNC_WORKERS: '2', SCENARIOS: 'low', TIME_SCALE: '0.1', TESTID: testid });
+  const plan = buildPlan(cfg);
+  const lines: string[] = [];
+  let t = 1_700_000_000_000_000_000n;
+  const esc = (v: string) => v.replace(/[,= ]/g, (c) => `\\${c}`);
+  const point = (metric: string, tags: Record<string, string>, value: number, extra = '') => {
+    const tagText = Object.entries(Object.assign({ testid }, tags))
+      .map(([k, v]) => `${k}=${esc(v)}`)
+      .join(',');
+    lines.push(`${metric},${tagText} value=${value}${extra} ${t}`);
+    t += 1_000_000n;
+  };
+  // run_info's config and workers are tags, written as k6 writes them.
+  lines.push(
+    `${METRICS.runInfo},config=${esc(JSON.stringify(runEnv(cfg, instancesInConfig)))},testid=${testid},workers=${esc(JSON.stringify({ express: 2 }))} value=1 ${t}`,
+  );
+  const latencies: Record<string, number[]> = {};
+  for (const slot of plan.slots) {
+    const tags = slotTags(slot);
+    const d = slot.delaySeconds * 1000;
+    const lat = slot.model === 'sync' ? [200, 250, 250, 300] : [101, 102, 103, 104];
+    latencies[slot.server] = [];
+    for (let i = 0; i < 40; i++) {
+      const instance = String((i % 2) + 1);
+      const ms = (lat[i % lat.length] as number) * (d / 100);
+      latencies[slot.server]?.push(ms);
+      const measured = Object.assign({}, tags, { instance, [TAGS.phase]: 'measure', [TAGS.name]: '/io' });
+      point(METRICS.httpReqDuration, measured, ms);
+      point(METRICS.httpReqFailed, measured, 0);
+      point(METRICS.httpReqs, measured, 1);
+      // Throughput at the theory's ratio: the sync server completes 1/2.5 as many in its window.
+      if (slot.model === 'async' || i < 16)
+        point(METRICS.ioCompleted, Object.assign({}, tags, { instance }), 1);
+    }
+    for (let i = 0; i < 3; i++) {
+      const sampler = Object.assign({}, tags, { instance: '1' });
+      point(METRICS.serverCpuPercent, sampler, 10 + i);
+      point(METRICS.serverCpuSeconds, sampler, 0.01);
+      point(METRICS.serverRssBytes, sampler, 50e6);
+      point(METRICS.serverInFlight, sampler, 2);
+    }
+    point('sync_drained', Object.assign({}, tags, { instance: '1' }), 1);
+  }
+  return { cfg, plan, lines, latencies };
+}
+
+describe('npm run report against a real InfluxDB', { skip: influxdSkipReason() }, () => {
+  let influx: RunningInfluxDB;
+  let dir: string;
+  before(async () => {
+    influx = await startInfluxDB();
+    dir = mkdtempSync(path.join(tmpdir(), 'io-bench-report-'));
+  });
+  after(async () => {
+    await influx?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('merges both instances: exact percentiles of all samples, the same summary as from k6 data', async () => {
+    const run = twoInstanceRun('20261127-000001', 2);
+    await influx.write(run.lines.join('\n'));
+    // Another run in the same database must not leak in.
+    await influx.write(
+      twoInstanceRun('20261127-000000', 2)
+        .lines.join('\n')
+        .replace(/value=(\d+)/g, 'value=9$1'),
+    );
+    const out = await buildReport(
+      { testid: '20261127-000001', resultsDir: path.join(dir, 'a') },
+      { INFLUXDB_URL: influx.k6Url },
+    );
+    assert.equal(out.samples > 0, true);
+    assert.deepEqual(out.instances, ['1', '2']);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'a', 'summary.json'), 'utf8')) as Summary;
+    assert.equal(summary.testid, '20261127-000001');
+    const low = summary.scenarios[0];
+    assert.ok(low);
+    const koa = low.servers.koa;
+    assert.ok(koa);
+    assert.equal(koa.requests, 40);
+    assert.equal(koa.completed, 40);
+    const sorted = [...(run.latencies.koa ?? [])].sort((a, b) => a - b);
+    assert.equal(koa.p50, percentile(sorted, 50));
+    assert.equal(koa.p95, percentile(sorted, 95));
+    // The same numbers as buildSummary from the equivalent k6 data, through the same module.
+    const specs = thresholdSpecs(run.plan);
+    const data = await summaryDataFromSamples(
+      specs,
+      async (metric, tags) => {
+        const where = Object.entries(Object.assign({ testid: '20261127-000001' }, tags))
+          .map(([k, v]) => `"${k}"='${v}'`)
+          .join(' AND ');
+        const rows = await influx.query(`SELECT value FROM "${metric}" WHERE ${where}`);
+        return (rows.series?.[0]?.values ?? []).map((r) => r[1] as number);
+      },
+      { workers: { express: 2 } },
+    );
+    const direct = buildSummary({
+      data: data.data,
+      config: run.cfg,
+      plan: run.plan,
+      specs,
+      now: new Date(0),
+    });
+    assert.deepEqual(
+      direct.scenarios.map((s) => s.speedup),
+      summary.scenarios.map((s) => s.speedup),
+    );
+    assert.equal(out.code, 0);
+  });
+
+  it('says when a load generator is missing, and fails', async () => {
+    const run = twoInstanceRun('20261127-000002', 3);
+    await influx.write(run.lines.join('\n'));
+    const logs: string[] = [];
+    const original = console.log;
+    console.log = (line: string) => logs.push(String(line));
+    try {
+      const out = await buildReport(
+        { testid: '20261127-000002', resultsDir: path.join(dir, 'b') },
+        { INFLUXDB_URL: influx.k6Url },
+      );
+      assert.equal(out.code, 1);
+      assert.equal(out.expectedInstances, 3);
+    } finally {
+      console.log = original;
+    }
+    assert.ok(
+      logs.some((l) => /MISSING: 1 of 3 load generators left no samples/.test(l)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((l) => /MISSING: low_koa has no samples from instance 3/.test(l)),
+      logs.join('\n'),
+    );
+  });
+
+  it('names the runs it has when asked for one it has not', async () => {
+    await assert.rejects(
+      buildReport({ testid: 'nope', resultsDir: path.join(dir, 'c') }, { INFLUXDB_URL: influx.k6Url }),
+      /no run nope in .*; runs there: 20261127-000002, 20261127-000001/,
+    );
+  });
+});
+
+describe('k6-operator manifests', () => {
+  const schema = JSON.parse(
+    readFileSync(new URL('./fixtures/k6-operator-testrun.schema.json', import.meta.url), 'utf8'),
+  ) as object;
+  const validate = new Ajv({ allErrors: true }).compile(schema);
+
+  it('write a TestRun that holds k6-operator’s CRD fields, and a ConfigMap with the bundle', () => {
+    const cfg = readConfig({ TARGETS: 'express,koa', SCENARIOS: 'low' });
+    const targets = clusterTargets(cfg.targets, {});
+    assert.deepEqual(
+      targets.map((t) => t.url),
+      ['http://express:8002', 'http://koa:8003'],
+    );
+    const { configMap, testRun } = manifests(
+      'export default function () {}',
+      { TARGETS: 'express=http://express:8002,koa=http://koa:8003', K6_INSTANCES: '4', TESTID: 'r1' },
+      { parallelism: 4, testid: 'R1_x', influxdb: 'http://influxdb:8086/k6' },
+    );
+    assert.ok(validate(testRun), JSON.stringify(validate.errors));
+    assert.equal(testRun.spec.parallelism, 4);
+    assert.equal(testRun.metadata.name, 'io-benchmark-r1-x');
+    assert.match(testRun.spec.arguments, /^--out influxdb=http:\/\/influxdb:8086\/k6 -e TARGETS=/);
+    assert.match(testRun.spec.arguments, /-e K6_INSTANCES=4 -e TESTID=r1$/);
+    assert.equal(configMap.data['suite.js'], 'export default function () {}');
+    assert.equal(testRun.spec.script.configMap.name, configMap.metadata.name);
+  });
+
+  it('is refused by the schema when a field is wrong, so the check can fail', () => {
+    const { testRun } = manifests('x', {}, { parallelism: 2, testid: 't', influxdb: 'http://i:8086/k6' });
+    const broken = structuredClone(testRun) as unknown as { spec: Record<string, unknown> };
+    broken.spec.parallelism = 0;
+    broken.spec.paralelism = 2;
+    assert.equal(validate(broken), false);
+  });
+
+  it('refuses a setting with a space, which k6-operator’s arguments cannot carry', () => {
+    assert.throws(
+      () =>
+        manifests(
+          'x',
+          { TARGETS: 'mine=http://h:1;framework=a b' },
+          { parallelism: 2, testid: 't', influxdb: 'i' },
+        ),
+      /holds a space/,
+    );
+  });
+});
