@@ -1,13 +1,42 @@
-// npm run servers: upstream, express, koa and fastify in the foreground, on their default ports
-// (UPSTREAM_PORT, EXPRESS_PORT, ..., HOST and SYNC_WORKERS apply). Ctrl-C or SIGTERM stops them all.
+// npm run servers: the upstream and the selected built-in targets in the foreground, on their
+// default ports (UPSTREAM_PORT, EXPRESS_PORT, ..., HOST and SYNC_WORKERS apply). The selection
+// is TARGETS or --targets, as for the suite (default: express, koa, fastify and control); the
+// Python ones (flask, quart) need Debian's packages. Ctrl-C or SIGTERM stops them all.
 
-import { SERVICE_NAMES, startServers } from '../servers/launch.ts';
+import { parseTargets } from '../k6/lib/targets.ts';
+import type { TargetName } from '../lib/registry.ts';
+import { type ServiceName, startServers } from '../servers/launch.ts';
 
-const servers = await startServers().catch((err: Error) => {
+/** What runs without a selection: the suite's default targets and the sweep's control. */
+const DEFAULT: readonly TargetName[] = ['express', 'koa', 'fastify', 'control'];
+
+function selection(argv: readonly string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--targets' || a.startsWith('--targets='));
+  if (i === -1) {
+    if (argv.length > 0)
+      throw new Error(`unknown argument ${argv[0]}; usage: npm run servers -- [--targets a,b]`);
+    return process.env.TARGETS;
+  }
+  const a = argv[i] as string;
+  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+}
+
+let names: ServiceName[];
+try {
+  const targets = parseTargets(selection(process.argv.slice(2)), process.env, DEFAULT);
+  const own = targets.filter((t) => !t.builtin).map((t) => t.name);
+  if (own.length > 0) console.log(`not started here (your own servers): ${own.join(', ')}`);
+  names = ['upstream', ...targets.filter((t) => t.builtin).map((t) => t.name as ServiceName)];
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+
+const servers = await startServers({ only: names }).catch((err: Error) => {
   console.error(err.message);
   process.exit(1);
 });
-for (const name of SERVICE_NAMES) console.log(servers.lines[name]);
+for (const name of names) console.log(servers.lines[name]);
 console.log('Ctrl-C stops them all.');
 
 let stopping = false;
@@ -20,7 +49,7 @@ const stop = async (code: number) => {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 // `kill <npm pid>` ends npm and its `sh -c` without passing the signal on; this process is then
-// re-parented. Notice it, so no orphaned server keeps ports 8001-8004 taken.
+// re-parented. Notice it, so no orphaned server keeps its port taken.
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) void stop(0);

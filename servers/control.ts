@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { handleClientErrors, pathOf, queryOf, SERVER_OPTIONS, sendError, sendJson } from './lib/http.ts';
 import { checkTarget, isRoutePath, routeMiss } from './lib/params.ts';
-import { createHandlers } from './lib/routes.ts';
+import { createHandlers, openRelay } from './lib/routes.ts';
 import { closeHttpServer, isMain, runServer } from './lib/serve.ts';
 import { RequestCounter, singleProcessStats } from './lib/stats.ts';
 import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
@@ -16,7 +16,7 @@ export function createControlServer({ upstream }: { upstream: UpstreamClient }):
   const counter = new RequestCounter();
   const handlers = createHandlers({
     server: 'control',
-    upstream: { model: 'async', call: (delay) => upstream.call(delay) },
+    upstream: { model: 'async', call: (params) => upstream.call(params) },
     workers: 1,
     stats: singleProcessStats('control', 'async', counter),
   });
@@ -27,7 +27,9 @@ export function createControlServer({ upstream }: { upstream: UpstreamClient }):
       checkTarget(req.url ?? '');
       const readOnly = req.method === 'GET' || req.method === 'HEAD';
       if (!readOnly || !isRoutePath(path)) throw routeMiss(req.method ?? '', path);
-      sendJson(res, 200, await handlers[path](queryOf(req.url ?? '')));
+      const query = queryOf(req.url ?? '');
+      if (path === '/stream') return (await openRelay(upstream, query))(res);
+      sendJson(res, 200, await handlers[path](query));
     })().catch((err) => sendError(res, err));
   });
   return handleClientErrors(server);

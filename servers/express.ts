@@ -11,8 +11,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { runArbiter } from './lib/arbiter.ts';
 import { handleClientErrors, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
-import { checkTarget, ROUTE_PATHS, routeMiss } from './lib/params.ts';
-import { createHandlers } from './lib/routes.ts';
+import { checkTarget, parseStreamParams, routeMiss } from './lib/params.ts';
+import { createHandlers, JSON_ROUTES, SSE_HEADERS } from './lib/routes.ts';
 import { configOrFail, isMain } from './lib/serve.ts';
 import { RequestCounter, type StatsBody, singleProcessStats } from './lib/stats.ts';
 import { createSyncUpstreamClient, type SyncUpstreamClient } from './lib/sync-upstream.ts';
@@ -35,7 +35,7 @@ export function createExpressApp({
 }: ExpressAppOptions): Express {
   const handlers = createHandlers({
     server: 'express',
-    upstream: { model: 'sync', call: (delay) => upstream.call(delay) },
+    upstream: { model: 'sync', call: (params) => upstream.call(params) },
     workers,
     stats: stats ?? singleProcessStats('express', 'sync', counter, workers),
   });
@@ -56,11 +56,33 @@ export function createExpressApp({
     checkTarget(req.originalUrl);
     next();
   });
-  for (const path of ROUTE_PATHS) {
+  for (const path of JSON_ROUTES) {
     app.get(path, async (req, res) => {
       res.json(await handlers[path](req.query));
     });
   }
+  // A stream holds the worker from the first byte to the last, as a Gunicorn sync worker
+  // relaying one does; headers go out with the first event, so an upstream that fails before
+  // it still gets a JSON 502/504.
+  app.get('/stream', async (req, res) => {
+    const params = parseStreamParams(req.query);
+    try {
+      await upstream.stream(
+        params,
+        (chunk) => {
+          if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+          res.write(chunk);
+        },
+        () => res.destroyed || res.socket?.destroyed !== false,
+      );
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      // Mid-stream the status is sent: say what broke as an event, then end the stream.
+      res.write(`event: error\ndata: ${JSON.stringify(toErrorResponse(err).body)}\n\n`);
+    }
+    if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+    res.end();
+  });
   app.use((req) => {
     throw routeMiss(req.method, req.path);
   });

@@ -6,8 +6,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { answerNodeRejections, clientErrorResponse, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
-import { checkTarget, ROUTE_PATHS, routeMiss } from './lib/params.ts';
-import { createHandlers } from './lib/routes.ts';
+import { checkTarget, routeMiss } from './lib/params.ts';
+import { createHandlers, JSON_ROUTES, openRelay } from './lib/routes.ts';
 import { BACKLOG, isMain, runServer } from './lib/serve.ts';
 import { RequestCounter, singleProcessStats } from './lib/stats.ts';
 import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
@@ -16,7 +16,7 @@ export function buildFastify({ upstream }: { upstream: UpstreamClient }): Fastif
   const counter = new RequestCounter();
   const handlers = createHandlers({
     server: 'fastify',
-    upstream: { model: 'async', call: (delay) => upstream.call(delay) },
+    upstream: { model: 'async', call: (params) => upstream.call(params) },
     workers: 1,
     stats: singleProcessStats('fastify', 'async', counter),
   });
@@ -33,9 +33,15 @@ export function buildFastify({ upstream }: { upstream: UpstreamClient }): Fastif
     if (req.routeOptions.url !== '/stats') counter.track(reply.raw);
     checkTarget(req.url);
   });
-  for (const path of ROUTE_PATHS) {
+  for (const path of JSON_ROUTES) {
     app.get(path, (req) => handlers[path](req.query as Record<string, unknown>));
   }
+  app.get('/stream', async (req, reply) => {
+    const relay = await openRelay(upstream, req.query as Record<string, unknown>);
+    // Fastify steps aside: the relay writes the events onto the raw response as they come.
+    reply.hijack();
+    relay(reply.raw);
+  });
   // Fastify answers an unmatched method with 404; the shared rule gives 405 on a known path.
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, routeMiss(req.method, req.url.split('?')[0] ?? '')),

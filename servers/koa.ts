@@ -8,7 +8,7 @@ import Koa from 'koa';
 import { handleClientErrors, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, isRoutePath, routeMiss } from './lib/params.ts';
-import { createHandlers } from './lib/routes.ts';
+import { createHandlers, openRelay } from './lib/routes.ts';
 import { closeHttpServer, isMain, runServer } from './lib/serve.ts';
 import { RequestCounter, singleProcessStats } from './lib/stats.ts';
 import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
@@ -17,7 +17,7 @@ export function createKoaApp({ upstream }: { upstream: UpstreamClient }): Koa {
   const counter = new RequestCounter();
   const handlers = createHandlers({
     server: 'koa',
-    upstream: { model: 'async', call: (delay) => upstream.call(delay) },
+    upstream: { model: 'async', call: (params) => upstream.call(params) },
     workers: 1,
     stats: singleProcessStats('koa', 'async', counter),
   });
@@ -31,6 +31,13 @@ export function createKoaApp({ upstream }: { upstream: UpstreamClient }): Koa {
       checkTarget(ctx.url);
       const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
       if (!readOnly || !isRoutePath(ctx.path)) throw routeMiss(ctx.method, ctx.path);
+      if (ctx.path === '/stream') {
+        const relay = await openRelay(upstream, ctx.query);
+        // Koa steps aside: the relay writes the events onto the raw response as they come.
+        ctx.respond = false;
+        relay(ctx.res);
+        return;
+      }
       ctx.body = await handlers[ctx.path](ctx.query);
     } catch (err) {
       const { status, headers, body } = toErrorResponse(err);

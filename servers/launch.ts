@@ -2,14 +2,27 @@
 // the k6 runner and the tests. Each child is `node --import tsx servers/<name>.ts`, the same
 // command docker runs, so what is measured is what is launched.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_TARGET_NAMES, UPSTREAM } from '../lib/registry.ts';
-import { type ServiceName, serviceSpec } from './lib/config.ts';
+import { NODE_TARGET_NAMES, PYTHON_PACKAGES, TARGETS, UPSTREAM } from '../lib/registry.ts';
+import { type ServiceName as NodeServiceName, serviceSpec } from './lib/config.ts';
 
-export type { ServiceName };
-/** Upstream first: the app servers are pointed at it. */
+/** The Python reference targets (servers/python/), started with Debian's interpreter. */
+export const PYTHON_TARGET_NAMES = ['flask', 'quart'] as const;
+export type PythonTargetName = (typeof PYTHON_TARGET_NAMES)[number];
+/** Everything the launcher can start. */
+export type ServiceName = NodeServiceName | PythonTargetName;
+/** The interpreter that sees Debian's python3-* packages; PYTHON overrides it. */
+export const DEFAULT_PYTHON = '/usr/bin/python3';
+/** The modules each Python target imports. */
+const PYTHON_MODULES: Record<PythonTargetName, readonly string[]> = {
+  flask: ['flask', 'gunicorn', 'requests'],
+  quart: ['quart', 'hypercorn', 'httpx'],
+};
+/** What starts when nothing is selected: upstream first (the app servers are pointed at it), then the Node targets. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['upstream', ...NODE_TARGET_NAMES];
+/** Every service the launcher knows, in start order. */
+export const ALL_SERVICE_NAMES: readonly ServiceName[] = [...SERVICE_NAMES, ...PYTHON_TARGET_NAMES];
 
 export interface StartOptions<N extends ServiceName = ServiceName> {
   /** Bind address (HOST); default: the children's environment, else 127.0.0.1. */
@@ -36,6 +49,8 @@ export interface RunningServers<N extends ServiceName = ServiceName> {
   readonly pids: Record<N, number>;
   /** The line each server printed when listening, e.g. `express listening on http://... (sync, 2 workers)`. */
   readonly lines: Record<N, string>;
+  /** Where a server serves /stats apart from its own port (flask: Gunicorn's arbiter thread). */
+  readonly statsUrls: Partial<Record<N, string>>;
   /** Resolves if a server exits on its own after start; never while stop() runs. */
   readonly exited: Promise<{ name: N; code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM to every server, SIGKILL after 5 s; resolves when all have exited. */
@@ -47,18 +62,56 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 // A whole line only: a chunk may end in the middle of it.
 const LISTENING = /^(\S+) listening on (http:\/\/\S+) .*\n/m;
+const STATS_URL = /; stats (http:\/\/[^\s)]+)\)/;
 const KILL_AFTER_MS = 5000;
 
 export function serverFile(name: ServiceName): string {
+  if (isPython(name)) return fileURLToPath(new URL(`./python/${name}_app.py`, import.meta.url));
   return fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+}
+
+export const isPython = (name: string): name is PythonTargetName =>
+  (PYTHON_TARGET_NAMES as readonly string[]).includes(name);
+
+/**
+ * Null when the interpreter imports every module the targets need; else one line naming the
+ * Debian packages to install, so a missing package is not a traceback from a child process.
+ */
+export function pythonProblem(names: readonly PythonTargetName[], python = pythonPath()): string | null {
+  const modules = [...new Set(names.flatMap((n) => PYTHON_MODULES[n]))];
+  if (modules.length === 0) return null;
+  const probe = spawnSync(
+    python,
+    [
+      '-c',
+      `import importlib.util as u; print(",".join(m for m in ${JSON.stringify(modules)} if u.find_spec(m) is None))`,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (probe.error || probe.status !== 0) {
+    return `${names.join(', ')} need Python 3 at ${python} (set PYTHON to another interpreter): ${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}`;
+  }
+  const missing = probe.stdout.trim().split(',').filter(Boolean);
+  if (missing.length === 0) return null;
+  const packages = missing.map((m) => PYTHON_PACKAGES[m] ?? m);
+  return (
+    `${names.join(', ')} cannot start: ${python} lacks ${missing.join(', ')}; ` +
+    `install them with: sudo apt-get install ${packages.join(' ')}`
+  );
+}
+
+function pythonPath(): string {
+  return process.env.PYTHON || DEFAULT_PYTHON;
 }
 
 export async function startServers<N extends ServiceName = ServiceName>(
   options: StartOptions<N> = {},
 ): Promise<RunningServers<N>> {
-  const names = SERVICE_NAMES.filter(
+  const names = (options.only ? ALL_SERVICE_NAMES : SERVICE_NAMES).filter(
     (n) => !options.only || (options.only as readonly string[]).includes(n),
   ) as N[];
+  const problem = pythonProblem((names as readonly string[]).filter(isPython));
+  if (problem) throw new Error(problem);
   const started = new Map<N, Child>();
   let stopping = false;
   let onExit: (value: Awaited<RunningServers<N>['exited']>) => void = () => {};
@@ -75,7 +128,10 @@ export async function startServers<N extends ServiceName = ServiceName>(
     const env: Record<string, string> = { ...options.env };
     if (options.host !== undefined) env.HOST = options.host;
     const port = options.ports?.[name];
-    if (port !== undefined) env[serviceSpec(name).portEnv] = String(port);
+    if (port !== undefined) env[portEnvOf(name)] = String(port);
+    // A separate stats port (flask) on a free port too when the app's port is free-picked.
+    const spec = name === 'upstream' ? undefined : TARGETS[name as Exclude<ServiceName, 'upstream'>];
+    if (port === 0 && spec && 'stats' in spec) env[spec.stats.portEnv] = '0';
     if (options.syncWorkers !== undefined) env.SYNC_WORKERS = String(options.syncWorkers);
     if (upstreamUrl !== undefined) env[UPSTREAM.urlEnv] = upstreamUrl;
     const child = spawnServer(name, env, options);
@@ -102,12 +158,15 @@ export async function startServers<N extends ServiceName = ServiceName>(
   const urls = {} as Record<N, string>;
   const pids = {} as Record<N, number>;
   const lines = {} as Record<N, string>;
+  const statsUrls: Partial<Record<N, string>> = {};
   for (const [name, child] of started) {
     urls[name] = child.url;
     pids[name] = child.process.pid as number;
     lines[name] = child.line;
+    const stats = STATS_URL.exec(child.line)?.[1];
+    if (stats) statsUrls[name] = clientUrl(stats);
   }
-  return { urls, pids, lines, exited, stop };
+  return { urls, pids, lines, statsUrls, exited, stop };
 }
 
 interface Child {
@@ -120,7 +179,10 @@ interface Child {
 }
 
 function spawnServer(name: ServiceName, env: Record<string, string>, options: { quiet?: boolean }): Child {
-  const proc = spawn(process.execPath, ['--import', TSX, serverFile(name)], {
+  const [command, args] = isPython(name)
+    ? [pythonPath(), [serverFile(name)]]
+    : [process.execPath, ['--import', TSX, serverFile(name)]];
+  const proc = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     // The IPC channel is only a lifeline: a server whose launcher dies sees it close and stops,
@@ -189,6 +251,10 @@ async function waitForHealth(url: string, deadline: number): Promise<void> {
     if (Date.now() > deadline) return; // the timeout race reports it
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+function portEnvOf(name: ServiceName): string {
+  return isPython(name) ? TARGETS[name].portEnv : serviceSpec(name).portEnv;
 }
 
 /** A URL a client on this machine can use for a server bound to `url`'s host. */

@@ -13,10 +13,16 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ASYNC_SERVERS, SERVER_NAMES, type ServerName } from '../lib/registry.ts';
+import type { NodeTargetName as ServerName } from '../lib/registry.ts';
 import { type RunningServers, startServers } from '../servers/launch.ts';
 import { type Collected, spawnCollecting } from './helpers/processes.ts';
-import { request, useServers, waitFor } from './helpers/servers.ts';
+import {
+  NODE_ASYNC as ASYNC_SERVERS,
+  request,
+  NODE_SERVERS as SERVER_NAMES,
+  useServers,
+  waitFor,
+} from './helpers/servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -93,7 +99,7 @@ describe('the upstream killed mid-run, then back on the same port', () => {
   const UPSTREAM_TIMEOUT_MS = 1000;
   /** Per request: the delay plus the upstream budget, plus slack for a loaded 2-CPU machine. */
   const BOUND_MS = DELAY * 1000 + UPSTREAM_TIMEOUT_MS + 800;
-  const CLIENTS: Record<ServerName, number> = { express: 2, koa: 20, fastify: 20 };
+  const CLIENTS: Record<ServerName, number> = { express: 2, koa: 20, fastify: 20, control: 20 };
   let upstream: RunningServers<'upstream'> | undefined;
   let apps: RunningServers<ServerName> | undefined;
   let port = 0;
@@ -347,7 +353,13 @@ describe('SIGTERM to npm run servers during load', () => {
   for (const via of ['node', 'npm'] as const) {
     const what = via === 'npm' ? 'npm (which does not pass it on)' : 'scripts/servers.ts';
     it(`to ${what}: every server and worker exits, every port is free`, async () => {
-      const run = launch(via, { UPSTREAM_PORT: '0', EXPRESS_PORT: '0', KOA_PORT: '0', FASTIFY_PORT: '0' });
+      const run = launch(via, {
+        UPSTREAM_PORT: '0',
+        EXPRESS_PORT: '0',
+        KOA_PORT: '0',
+        FASTIFY_PORT: '0',
+        CONTROL_PORT: '0',
+      });
       const pids = new Set<number>();
       try {
         await waitFor(
@@ -361,12 +373,12 @@ describe('SIGTERM to npm run servers during load', () => {
             m[2] as string,
           ]),
         ) as Record<'upstream' | ServerName, string>;
-        assert.deepEqual(Object.keys(urls).sort(), ['express', 'fastify', 'koa', 'upstream']);
+        assert.deepEqual(Object.keys(urls).sort(), ['control', 'express', 'fastify', 'koa', 'upstream']);
 
         pids.add((await request(`${urls.upstream}/health`)).body.pid as number);
         for (const name of SERVER_NAMES) pids.add((await request(`${urls[name]}/stats`)).body.pid as number);
         for (let i = 0; i < 4; i++) pids.add((await request(`${urls.express}/health`)).body.pid as number);
-        assert.equal(pids.size, 4 + 2, 'upstream, 3 servers, 2 express workers');
+        assert.equal(pids.size, 5 + 2, 'upstream, 4 servers, 2 express workers');
 
         const outcomes: Outcome[] = [];
         const loads = [

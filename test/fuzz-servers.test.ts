@@ -23,11 +23,17 @@ const GENERATED = 170;
 const REPLY_TIMEOUT_MS = 3000;
 const W = 2;
 /** Requests in flight at once per server: express serves W at a time, the rest would only queue. */
-const PARALLEL: Record<ServiceName, number> = { upstream: 4, express: W, koa: 4, fastify: 4 };
+const PARALLEL: Partial<Record<ServiceName, number>> = {
+  upstream: 4,
+  express: W,
+  koa: 4,
+  fastify: 4,
+  control: 4,
+};
 
 type Route = '/health' | '/io' | '/fanout' | '/stats';
 const ROUTES_OF = (name: ServiceName): readonly string[] =>
-  name === 'upstream' ? ['/health', '/io'] : ROUTE_PATHS;
+  name === 'upstream' ? ['/health', '/io', '/stream', '/stats'] : ROUTE_PATHS;
 
 interface Case {
   readonly group: string;
@@ -759,7 +765,7 @@ async function runAll(server: ServiceName, port: number, cases: readonly Case[])
       if (problem) failures.push(`[${c.group}] ${c.name}: ${problem}`);
     }
   };
-  await Promise.all(Array.from({ length: PARALLEL[server] }, worker));
+  await Promise.all(Array.from({ length: PARALLEL[server] ?? 4 }, worker));
   return failures;
 }
 

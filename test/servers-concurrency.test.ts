@@ -4,8 +4,17 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ASYNC_SERVERS } from '../lib/registry.ts';
-import { concurrently, fanout, io, type Reply, request, useServers, waitFor } from './helpers/servers.ts';
+import type { NodeTargetName } from '../lib/registry.ts';
+import {
+  concurrently,
+  fanout,
+  io,
+  NODE_ASYNC,
+  type Reply,
+  request,
+  useServers,
+  waitFor,
+} from './helpers/servers.ts';
 
 const W = 2;
 const DELAY = 0.3;
@@ -21,13 +30,12 @@ function assertNear(ms: number, theorySeconds: number, what: string, tolerance =
 
 describe('concurrency: sync vs async', () => {
   const servers = useServers({ syncWorkers: W });
-  const stats = async (name: 'express' | 'koa' | 'fastify') =>
-    (await request(`${servers.urls[name]}/stats`)).body;
+  const stats = async (name: NodeTargetName) => (await request(`${servers.urls[name]}/stats`)).body;
 
   it('warms up: every express worker and async pool has called the upstream once', async () => {
     await concurrently(io(servers.urls.express, 0.05), W);
     await concurrently(io(servers.urls.express, 0.05), W);
-    for (const name of ASYNC_SERVERS) await concurrently(io(servers.urls[name], 0.05), 50);
+    for (const name of NODE_ASYNC) await concurrently(io(servers.urls[name], 0.05), 50);
   });
 
   describe('express, W = 2 workers', () => {
@@ -89,7 +97,7 @@ describe('concurrency: sync vs async', () => {
     });
   });
 
-  for (const name of ASYNC_SERVERS) {
+  for (const name of NODE_ASYNC) {
     describe(`${name} (async)`, () => {
       for (const n of [2, 5, 6, 50]) {
         it(`serves N = ${n} concurrent /io in about one delay (${DELAY} s)`, async () => {
@@ -111,7 +119,7 @@ describe('concurrency: sync vs async', () => {
       assert.ok((body.elapsedMs as number) >= 1000);
     });
 
-    for (const name of ASYNC_SERVERS) {
+    for (const name of NODE_ASYNC) {
       it(`is concurrent on ${name}: 10 calls take about one delay, and 200 calls too`, async () => {
         const ten = await request(fanout(servers.urls[name], DELAY, 10));
         assert.equal(ten.status, 200);
@@ -124,7 +132,7 @@ describe('concurrency: sync vs async', () => {
   });
 
   describe('CPU seconds grow with work', () => {
-    for (const name of ['express', ...ASYNC_SERVERS] as const) {
+    for (const name of ['express', ...NODE_ASYNC] as const) {
       it(name, async () => {
         const before = await stats(name);
         for (let batch = 0; batch < 10; batch++) await concurrently(`${servers.urls[name]}/health`, 20);

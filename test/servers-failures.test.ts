@@ -3,8 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SERVER_NAMES } from '../lib/registry.ts';
-import { closedPort, io, request, silentServer, useServers, waitFor } from './helpers/servers.ts';
+import {
+  closedPort,
+  io,
+  NODE_SERVERS,
+  request,
+  silentServer,
+  useServers,
+  waitFor,
+} from './helpers/servers.ts';
 
 describe('upstream down', () => {
   let upstreamUrl = '';
@@ -12,14 +19,14 @@ describe('upstream down', () => {
     upstreamUrl = `http://127.0.0.1:${await closedPort()}`;
   });
   const servers = useServers({
-    only: ['express', 'koa', 'fastify'],
+    only: [...NODE_SERVERS],
     syncWorkers: 1,
     get upstreamUrl() {
       return upstreamUrl;
     },
   });
 
-  for (const name of SERVER_NAMES) {
+  for (const name of NODE_SERVERS) {
     it(`${name} answers 502 at once and keeps serving`, async () => {
       for (const path of ['/io?delay=1', '/fanout?delay=1&concurrent=5']) {
         const { status, body, ms } = await request(`${servers.urls[name]}${path}`);
@@ -40,7 +47,7 @@ describe('upstream too slow (UPSTREAM_TIMEOUT_MS=300, an upstream that never ans
   });
   after(() => silent?.close());
   const servers = useServers({
-    only: ['express', 'koa', 'fastify'],
+    only: [...NODE_SERVERS],
     syncWorkers: 1,
     env: { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) },
     get upstreamUrl() {
@@ -48,7 +55,7 @@ describe('upstream too slow (UPSTREAM_TIMEOUT_MS=300, an upstream that never ans
     },
   });
 
-  for (const name of SERVER_NAMES) {
+  for (const name of NODE_SERVERS) {
     it(`${name} answers 504 within delay + timeout, and the next request is served`, async () => {
       for (const delay of [0, 0.2]) {
         const budget = delay * 1000 + TIMEOUT_MS;

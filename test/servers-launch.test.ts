@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SERVERS } from '../lib/registry.ts';
+import { TARGETS } from '../lib/registry.ts';
 import { SERVICE_NAMES, type ServiceName, serverFile, startServers } from '../servers/launch.ts';
-import { serviceSpec } from '../servers/lib/config.ts';
+import { type ServiceName as NodeServiceName, serviceSpec } from '../servers/lib/config.ts';
 import { type Collected, spawnCollecting } from './helpers/processes.ts';
 import { request, waitFor } from './helpers/servers.ts';
 
@@ -28,10 +28,10 @@ const alive = (pid: number) => {
 };
 
 describe('each server started on its own', () => {
-  const model = (name: ServiceName) => (name === 'upstream' ? 'async' : SERVERS[name].model);
+  const model = (name: ServiceName) => (name === 'upstream' ? 'async' : TARGETS[name].model);
   const runs = new Map<ServiceName, Run>();
   before(async () => {
-    for (const name of SERVICE_NAMES)
+    for (const name of SERVICE_NAMES as readonly NodeServiceName[])
       runs.set(name, run(name, { [serviceSpec(name).portEnv]: '0', SYNC_WORKERS: '2' }));
     await Promise.all(
       [...runs.values()].map((r) =>
@@ -77,7 +77,7 @@ describe('a port already in use', () => {
 
   it('makes each server print one line naming the port and the variable, and exit 1', async () => {
     await Promise.all(
-      SERVICE_NAMES.map(async (name) => {
+      (SERVICE_NAMES as readonly NodeServiceName[]).map(async (name) => {
         const env = serviceSpec(name).portEnv;
         const r = run(name, { [env]: String(port), SYNC_WORKERS: '1' });
         assert.deepEqual(await r.exit, { code: 1, signal: null });

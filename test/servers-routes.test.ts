@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LIMITS, SERVER_NAMES, SERVERS } from '../lib/registry.ts';
-import { request, useServers } from './helpers/servers.ts';
+import { LIMITS, TARGETS } from '../lib/registry.ts';
+import { PYTHON_TARGET_NAMES, pythonProblem, type ServiceName } from '../servers/launch.ts';
+import { NODE_SERVERS, request, useServers } from './helpers/servers.ts';
+
+/** The Python targets run the same table when Debian's packages are there; else they say why not. */
+const PYTHON_MISSING = pythonProblem(PYTHON_TARGET_NAMES);
+const TESTED = [...NODE_SERVERS, ...(PYTHON_MISSING ? [] : PYTHON_TARGET_NAMES)];
 
 const long = 'x'.repeat(LIMITS.maxUrlLength);
 
@@ -35,19 +40,50 @@ const BAD_INPUT: Array<[string, string, number, string]> = [
   ['POST', '/io?delay=0', 405, 'method POST is not allowed on /io'],
   ['DELETE', '/health', 405, 'method DELETE is not allowed on /health'],
   ['GET', `/io?delay=0&pad=${long}`, 414, `request target must be at most ${LIMITS.maxUrlLength} characters`],
+  ['GET', '/io?delay=1&dist=pareto', 400, "dist must be one of fixed, exponential, lognormal, got 'pareto'"],
+  ['GET', '/io?delay=1&dist=lognormal&sigma=4', 400, "sigma must be a number between 0 and 3, got '4'"],
+  ['GET', '/io?delay=1&sigma=x', 400, "sigma must be a number between 0 and 3, got 'x'"],
+  ['GET', '/io?delay=1&seed=-1', 400, "seed must be an integer between 0 and 4294967295, got '-1'"],
+  [
+    'GET',
+    '/io?delay=1&seed=4294967296',
+    400,
+    "seed must be an integer between 0 and 4294967295, got '4294967296'",
+  ],
+  ['GET', '/io?delay=1&seed=1&seed=2', 400, 'seed must be given once'],
+  ['GET', '/stream?interval=0.1', 400, 'tokens is required'],
+  ['GET', '/stream?tokens=0&interval=0.1', 400, "tokens must be an integer between 1 and 10000, got '0'"],
+  [
+    'GET',
+    '/stream?tokens=10001&interval=0.1',
+    400,
+    "tokens must be an integer between 1 and 10000, got '10001'",
+  ],
+  ['GET', '/stream?tokens=5', 400, 'interval is required'],
+  ['GET', '/stream?tokens=5&interval=11', 400, "interval must be a number between 0 and 10, got '11'"],
+  ['GET', '/stream?tokens=5&interval=0.1&delay=-2', 400, "delay must be a number between 0 and 60, got '-2'"],
+  [
+    'GET',
+    '/stream?tokens=5&interval=0.1&dist=x',
+    400,
+    "dist must be one of fixed, exponential, lognormal, got 'x'",
+  ],
+  ['POST', '/stream?tokens=1&interval=0', 405, 'method POST is not allowed on /stream'],
 ];
 
-describe('routes of the three servers', () => {
-  const servers = useServers({ syncWorkers: 1 });
+describe('routes of every built-in target', () => {
+  const servers = useServers<ServiceName>({ syncWorkers: 1, only: ['upstream', ...TESTED] });
 
-  for (const name of SERVER_NAMES) {
+  if (PYTHON_MISSING) it.skip(`flask and quart: ${PYTHON_MISSING}`);
+
+  for (const name of TESTED) {
     describe(name, () => {
       it('answers /health with its name, model, workers and pid', async () => {
         const { status, body } = await request(`${servers.urls[name]}/health`);
         assert.equal(status, 200);
         assert.deepEqual(
           { ...body, pid: typeof body.pid },
-          { status: 'ok', server: name, model: SERVERS[name].model, workers: 1, pid: 'number' },
+          { status: 'ok', server: name, model: TARGETS[name].model, workers: 1, pid: 'number' },
         );
       });
 

@@ -35,7 +35,7 @@ describe('sync upstream client', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const started = performance.now();
-    client.call(0.2);
+    client.call({ delay: 0.2, dist: 'fixed' });
     const ms = performance.now() - started;
     clearInterval(timer);
     assert.equal(ticks, 0);
@@ -44,7 +44,7 @@ describe('sync upstream client', () => {
 
   it('calls one after another, each reply matched to its call', () => {
     const started = performance.now();
-    for (let i = 0; i < 5; i++) client.call(0.02);
+    for (let i = 0; i < 5; i++) client.call({ delay: 0.02, dist: 'fixed' });
     assert.ok(performance.now() - started >= 100);
   });
 
@@ -52,7 +52,7 @@ describe('sync upstream client', () => {
     for (let i = 0; i < 2; i++) {
       const started = performance.now();
       assert.throws(
-        () => slowClient.call(0.1),
+        () => slowClient.call({ delay: 0.1, dist: 'fixed' }),
         (err: unknown) => err instanceof HttpError && err.status === 504,
       );
       const ms = performance.now() - started;
@@ -62,7 +62,7 @@ describe('sync upstream client', () => {
 
   it('throws 502 when the upstream is down', () => {
     assert.throws(
-      () => downClient.call(1),
+      () => downClient.call({ delay: 1, dist: 'fixed' }),
       (err: unknown) => err instanceof HttpError && err.status === 502 && /ECONNREFUSED/.test(err.message),
     );
   });

@@ -1,13 +1,13 @@
 // Request validation shared by every server (upstream included), so a bad request gets the same
 // status and the same words everywhere. Bounds come from LIMITS in the registry.
 
-import { LIMITS } from '../../lib/registry.ts';
+import { DISTRIBUTIONS, type Distribution, LIMITS } from '../../lib/registry.ts';
 import { HttpError } from './http-error.ts';
 
 /** A parsed query string as the frameworks hand it over: a value is a string, or an array when repeated. */
 export type Query = Readonly<Record<string, unknown>>;
 
-export const ROUTE_PATHS = ['/health', '/io', '/fanout', '/stats'] as const;
+export const ROUTE_PATHS = ['/health', '/io', '/fanout', '/stats', '/stream'] as const;
 export type RoutePath = (typeof ROUTE_PATHS)[number];
 
 export function isRoutePath(path: string): path is RoutePath {
@@ -23,6 +23,94 @@ export function parseDelay(query: Query): number {
     throw new HttpError(400, `delay must be a number between ${min} and ${max}, got '${clip(raw)}'`);
   }
   return value;
+}
+
+/** How one upstream wait is drawn: `delay` is exact, or the scale of a distribution. */
+export interface IoParams {
+  readonly delay: number;
+  readonly dist: Distribution;
+  /** Lognormal shape; given only when the request named it. */
+  readonly sigma?: number;
+  /** Picks the draw; absent: a random one. */
+  readonly seed?: number;
+}
+
+export interface StreamParams extends IoParams {
+  readonly tokens: number;
+  readonly interval: number;
+}
+
+/** /io's parameters: delay (required), dist, sigma, seed (optional). */
+export function parseIoParams(query: Query): IoParams {
+  return withProfile(query, parseDelay(query));
+}
+
+/** /stream's: tokens and interval (required), and the first token's delay (default 0) with its profile. */
+export function parseStreamParams(query: Query): StreamParams {
+  const { minTokens, maxTokens, minIntervalSeconds: lo, maxIntervalSeconds: hi } = LIMITS;
+  const rawTokens = single(query, 'tokens', `an integer between ${minTokens} and ${maxTokens}`);
+  const tokens = /^\d+$/.test(rawTokens) ? Number(rawTokens) : Number.NaN;
+  if (!(tokens >= minTokens && tokens <= maxTokens)) {
+    throw new HttpError(
+      400,
+      `tokens must be an integer between ${minTokens} and ${maxTokens}, got '${clip(rawTokens)}'`,
+    );
+  }
+  const interval = decimalIn(query, 'interval', lo, hi, '(seconds)');
+  const delay = query.delay === undefined ? 0 : parseDelay(query);
+  return Object.assign(withProfile(query, delay), { tokens, interval });
+}
+
+function withProfile(query: Query, delay: number): IoParams {
+  const out: { delay: number; dist: Distribution; sigma?: number; seed?: number } = { delay, dist: 'fixed' };
+  if (query.dist !== undefined) {
+    const raw = single(query, 'dist', DISTRIBUTIONS.join(', '));
+    if (!(DISTRIBUTIONS as readonly string[]).includes(raw)) {
+      throw new HttpError(400, `dist must be one of ${DISTRIBUTIONS.join(', ')}, got '${clip(raw)}'`);
+    }
+    out.dist = raw as Distribution;
+  }
+  if (query.sigma !== undefined) out.sigma = decimalIn(query, 'sigma', LIMITS.minSigma, LIMITS.maxSigma, '');
+  if (query.seed !== undefined) {
+    const raw = single(query, 'seed', `an integer between 0 and ${LIMITS.maxSeed}`);
+    const seed = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(seed >= 0 && seed <= LIMITS.maxSeed)) {
+      throw new HttpError(400, `seed must be an integer between 0 and ${LIMITS.maxSeed}, got '${clip(raw)}'`);
+    }
+    out.seed = seed;
+  }
+  return out;
+}
+
+function decimalIn(query: Query, name: string, min: number, max: number, unit: string): number {
+  const raw = single(query, name, `a number between ${min} and ${max}${unit ? ` ${unit}` : ''}`);
+  const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new HttpError(400, `${name} must be a number between ${min} and ${max}, got '${clip(raw)}'`);
+  }
+  return value;
+}
+
+/** The query that asks the upstream for the same draw (parameters passed through unchanged). */
+export function ioQuery(p: IoParams): string {
+  const parts = [`delay=${decimal(p.delay)}`];
+  if (p.dist !== 'fixed') parts.push(`dist=${p.dist}`);
+  if (p.sigma !== undefined) parts.push(`sigma=${decimal(p.sigma)}`);
+  if (p.seed !== undefined) parts.push(`seed=${p.seed}`);
+  return parts.join('&');
+}
+
+export function streamQuery(p: StreamParams): string {
+  return `tokens=${p.tokens}&interval=${decimal(p.interval)}&${ioQuery(p)}`;
+}
+
+/**
+ * A number as the servers read it: plain decimal. String() writes 1e-7 for 0.0000001, which
+ * every server rejects as not a decimal number, so a valid tiny value would come back a 502.
+ */
+export function decimal(x: number): string {
+  const text = String(x);
+  return text.includes('e') ? x.toFixed(20).replace(/\.?0+$/, '') : text;
 }
 
 /** Upstream calls one /fanout makes. An integer in [1, 1000]. */

@@ -1,14 +1,26 @@
-// The four routes, written once. Each framework file maps them onto its own routing and turns an
+// The routes, written once. Each framework file maps them onto its own routing and turns an
 // HttpError into `{error}`; nothing here knows which framework calls it.
 
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
 import type { Model, NodeTargetName } from '../../lib/registry.ts';
-import { parseConcurrent, parseDelay, type Query, type RoutePath } from './params.ts';
+import {
+  type IoParams,
+  parseConcurrent,
+  parseDelay,
+  parseIoParams,
+  parseStreamParams,
+  type Query,
+  ROUTE_PATHS,
+} from './params.ts';
 import type { StatsBody } from './stats.ts';
+import type { UpstreamClient } from './upstream-client.ts';
 
 /** How a server waits on the upstream: blocking its thread (sync) or not (async). */
 export type Upstream =
-  | { readonly model: 'sync'; call(delaySeconds: number): void }
-  | { readonly model: 'async'; call(delaySeconds: number): Promise<void> };
+  | { readonly model: 'sync'; call(params: IoParams): void }
+  | { readonly model: 'async'; call(params: IoParams): Promise<void> };
 
 export interface RouteDeps {
   readonly server: NodeTargetName;
@@ -18,9 +30,16 @@ export interface RouteDeps {
   readonly stats: () => StatsBody;
 }
 
+/** The routes that answer one JSON body; /stream answers with events (see openRelay). */
+export const JSON_ROUTES = ROUTE_PATHS.filter((p) => p !== '/stream') as Exclude<
+  (typeof ROUTE_PATHS)[number],
+  '/stream'
+>[];
+export type JsonRoute = (typeof JSON_ROUTES)[number];
+
 export type Handler = (query: Query) => Promise<object>;
 
-export function createHandlers({ server, upstream, workers, stats }: RouteDeps): Record<RoutePath, Handler> {
+export function createHandlers({ server, upstream, workers, stats }: RouteDeps): Record<JsonRoute, Handler> {
   const model: Model = upstream.model;
   return {
     '/health': async () => ({ status: 'ok', server, model, workers, pid: process.pid }),
@@ -28,27 +47,51 @@ export function createHandlers({ server, upstream, workers, stats }: RouteDeps):
     // With the sync upstream the await is on undefined: the thread was already blocked for the
     // whole call, as `requests.get()` blocks a Flask view.
     '/io': async (query) => {
-      const delay = parseDelay(query);
+      const params = parseIoParams(query);
       const started = performance.now();
-      await upstream.call(delay);
-      return { server, delay, elapsedMs: since(started) };
+      await upstream.call(params);
+      return { server, delay: params.delay, elapsedMs: since(started) };
     },
 
     '/fanout': async (query) => {
       const delay = parseDelay(query);
       const concurrent = parseConcurrent(query);
+      const params: IoParams = { delay, dist: 'fixed' };
       const started = performance.now();
       if (upstream.model === 'sync') {
         // One after another, as a sync view looping over requests.get() does: about N x delay.
-        for (let i = 0; i < concurrent; i++) upstream.call(delay);
+        for (let i = 0; i < concurrent; i++) upstream.call(params);
       } else {
         // All at once: about one delay, whatever N.
-        await Promise.all(Array.from({ length: concurrent }, () => upstream.call(delay)));
+        await Promise.all(Array.from({ length: concurrent }, () => upstream.call(params)));
       }
       return { server, delay, concurrent, elapsedMs: since(started) };
     },
 
     '/stats': async () => stats(),
+  };
+}
+
+export const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' } as const;
+
+/**
+ * /stream on an async server: validates, opens the upstream stream (a 400, 502 or 504 is thrown
+ * before any byte is sent, so the framework answers it as `{error}`), then returns what relays
+ * it onto a response: events as they arrive, with backpressure (pipeline), and the upstream
+ * request ended as soon as the client goes away (pipeline destroys the body, undici aborts).
+ */
+export async function openRelay(
+  upstream: UpstreamClient,
+  query: Query,
+): Promise<(res: ServerResponse) => void> {
+  const body: Readable = await upstream.stream(parseStreamParams(query));
+  return (res) => {
+    // Headers leave with the first event (as the upstream's do): time to first byte is time
+    // to first token.
+    res.writeHead(200, SSE_HEADERS);
+    pipeline(body, res, () => {
+      // A client that left, or an upstream that failed mid-stream: both ends are closed now.
+    });
   };
 }
 

@@ -15,27 +15,37 @@ import {
   Worker,
   type WorkerOptions,
 } from 'node:worker_threads';
+import { longestDelay } from './delay-dist.ts';
 import { HttpError } from './http-error.ts';
+import type { IoParams, StreamParams } from './params.ts';
 import type { UpstreamClientOptions } from './upstream-client.ts';
 
 export interface SyncUpstreamClient {
-  /** One GET /io?delay=S that blocks the calling thread until the answer; throws HttpError 502/504. */
-  call(delaySeconds: number): void;
+  /** One GET /io that blocks the calling thread until the answer; throws HttpError 502/504. */
+  call(params: IoParams): void;
+  /**
+   * One GET /stream, relayed the way a sync worker relays it: the thread blocks until the next
+   * event, `write`s it, lets it flush, and blocks again, until the stream ends. Throws HttpError
+   * 502/504 when the upstream fails before the first event. When `gone()` says the client left,
+   * the upstream stream is ended and the call returns: the worker is free again.
+   */
+  stream(params: StreamParams, write: (chunk: string) => void, gone: () => boolean): Promise<void>;
   /** Resolves once the helper thread has loaded (the first call is not slowed down by its start). */
   readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
 /** Sent to the helper thread. */
-export interface CallRequest {
-  readonly id: number;
-  readonly delaySeconds: number;
-}
+export type CallRequest =
+  | { readonly id: number; readonly kind: 'io'; readonly params: IoParams }
+  | { readonly id: number; readonly kind: 'stream'; readonly params: StreamParams }
+  | { readonly id: number; readonly kind: 'abort' };
 
 /** Sent back; `id` ties it to its call so a late answer to a call that gave up is discarded. */
 export type CallReply =
   | { readonly id: number; readonly ok: true }
-  | { readonly id: number; readonly ok: false; readonly status: number; readonly message: string };
+  | { readonly id: number; readonly ok: false; readonly status: number; readonly message: string }
+  | { readonly id: number; readonly chunk: string };
 
 export interface HelperData extends UpstreamClientOptions {
   readonly port: MessagePort;
@@ -61,34 +71,75 @@ export function createSyncUpstreamClient(options: UpstreamClientOptions): SyncUp
   let helper = startHelper(options);
   let lastId = 0;
 
+  function send(request: CallRequest): number {
+    // A helper that crashed is replaced before the call (its 'exit' event arrived while idle).
+    if (!helper.alive) helper = startHelper(options);
+    drain(helper.port); // late answers to calls that already gave up
+    Atomics.store(helper.flag, 0, 0);
+    helper.port.postMessage(request);
+    return request.id;
+  }
+
+  /** Blocks the thread until the helper's next reply to call `id`, or throws 504 after the budget. */
+  function next(id: number, budgetMs: number): CallReply {
+    const { port, flag } = helper;
+    const deadline = performance.now() + budgetMs + BACKSTOP_SLACK_MS;
+    for (;;) {
+      const m = receiveMessageOnPort(port);
+      if (m) {
+        const reply = m.message as CallReply;
+        if (reply.id === id) return reply;
+        continue;
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0)
+        throw new HttpError(504, `upstream did not answer within ${Math.round(budgetMs)} ms`);
+      Atomics.wait(flag, 0, 0, remaining);
+      // Reset before reading: a reply posted after this line sets the flag again, so the next
+      // wait returns at once instead of missing it.
+      Atomics.store(flag, 0, 0);
+    }
+  }
+
   return {
     get ready() {
       return helper.ready;
     },
-    call(delaySeconds) {
-      // A helper that crashed is replaced before the call (its 'exit' event arrived while idle).
-      if (!helper.alive) helper = startHelper(options);
-      const { port, flag } = helper;
-      drain(port); // late answers to calls that already gave up
-      const id = ++lastId;
-      const budgetMs = delaySeconds * 1000 + options.timeoutMs;
-      const deadline = performance.now() + budgetMs + BACKSTOP_SLACK_MS;
-      Atomics.store(flag, 0, 0);
-      port.postMessage({ id, delaySeconds } satisfies CallRequest);
+    call(params) {
+      const id = send({ id: ++lastId, kind: 'io', params });
+      const budgetMs = longestDelay(params) * 1000 + options.timeoutMs;
       for (;;) {
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) {
-          throw new HttpError(504, `upstream did not answer within ${Math.round(budgetMs)} ms`);
+        const reply = next(id, budgetMs);
+        if ('chunk' in reply) continue;
+        if (reply.ok) return;
+        throw new HttpError(reply.status, reply.message);
+      }
+    },
+    async stream(params, write, gone) {
+      const id = send({ id: ++lastId, kind: 'stream', params });
+      // Until the first event: its longest delay plus the allowance; then the interval plus it.
+      let budgetMs = longestDelay(params) * 1000 + options.timeoutMs;
+      for (;;) {
+        let reply: CallReply;
+        try {
+          reply = next(id, budgetMs);
+        } catch (err) {
+          helper.port.postMessage({ id, kind: 'abort' } satisfies CallRequest);
+          throw err;
         }
-        Atomics.wait(flag, 0, 0, remaining);
-        // Reset before reading: a reply posted after this line sets the flag again, so the next
-        // wait returns at once instead of missing it.
-        Atomics.store(flag, 0, 0);
-        for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-          const reply = m.message as CallReply;
-          if (reply.id !== id) continue;
+        if (!('chunk' in reply)) {
           if (reply.ok) return;
           throw new HttpError(reply.status, reply.message);
+        }
+        write(reply.chunk);
+        budgetMs = params.interval * 1000 + options.timeoutMs;
+        // One turn of the event loop: the event is flushed, and a client that left is noticed
+        // (a Gunicorn worker learns it from the failed write). No other request is taken here:
+        // the arbiter hands this worker nothing until its connection has closed.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (gone()) {
+          helper.port.postMessage({ id, kind: 'abort' } satisfies CallRequest);
+          return;
         }
       }
     },

@@ -2,12 +2,20 @@
 // directly; the sync server runs the very same client on a helper thread and blocks on it
 // (sync-upstream.ts), so both models wait on identical IO and differ only in how they wait.
 
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
+import { longestDelay } from './delay-dist.ts';
 import { HttpError } from './http-error.ts';
+import { type IoParams, ioQuery, type StreamParams, streamQuery } from './params.ts';
 
 export interface UpstreamClient {
-  /** One GET /io?delay=S. Resolves when the upstream answered 200; rejects with HttpError 502/504. */
-  call(delaySeconds: number): Promise<void>;
+  /** One GET /io (delay and profile passed on). Resolves on a 200; rejects with HttpError 502/504. */
+  call(params: IoParams): Promise<void>;
+  /**
+   * One GET /stream: resolves with the event stream once the upstream answered 200 (rejects with
+   * HttpError 502/504 before that). Destroying the body, or `signal`, ends the upstream request.
+   */
+  stream(params: StreamParams, signal?: AbortSignal): Promise<Readable>;
   close(): Promise<void>;
 }
 
@@ -33,8 +41,8 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
   });
 
   return {
-    async call(delaySeconds) {
-      const budgetMs = delaySeconds * 1000 + timeoutMs;
+    async call(params) {
+      const budgetMs = longestDelay(params) * 1000 + timeoutMs;
       // One deadline for the whole exchange (connect, headers, body), cheaper to reason about
       // than undici's separate headers/body timeouts, which also tick at a coarse 1 s above 1 s.
       // Whole milliseconds: AbortSignal.timeout throws on a fraction (a delay of 0.0015 s).
@@ -42,7 +50,7 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
       try {
         const res = await pool.request({
           method: 'GET',
-          path: `${base}/io?delay=${decimal(delaySeconds)}`,
+          path: `${base}/io?${ioQuery(params)}`,
           signal,
         });
         const text = await res.body.text();
@@ -57,18 +65,35 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
         throw new HttpError(502, `upstream unavailable: ${describe(err)} (${url.origin})`);
       }
     },
+    async stream(params, signal) {
+      // Until the first byte: the first token's longest delay plus the allowance. Between
+      // events: the interval plus the allowance (undici's bodyTimeout, reset by every chunk).
+      const headersMs = longestDelay(params) * 1000 + timeoutMs;
+      const idleMs = params.interval * 1000 + timeoutMs;
+      try {
+        const res = await pool.request({
+          method: 'GET',
+          path: `${base}/stream?${streamQuery(params)}`,
+          signal,
+          headersTimeout: Math.ceil(headersMs),
+          bodyTimeout: Math.ceil(Math.max(idleMs, headersMs)),
+        });
+        if (res.statusCode !== 200) {
+          const text = await res.body.text();
+          throw new HttpError(502, `upstream answered ${res.statusCode}: ${text.slice(0, 200)}`);
+        }
+        return res.body as unknown as Readable;
+      } catch (err) {
+        if (err instanceof HttpError) throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+          throw new HttpError(504, `upstream did not start the stream within ${Math.round(headersMs)} ms`);
+        }
+        throw new HttpError(502, `upstream unavailable: ${describe(err)} (${url.origin})`);
+      }
+    },
     close: () => pool.close(),
   };
-}
-
-/**
- * The delay as the upstream reads it: plain decimal. String() writes 1e-7 for 0.0000001, which
- * the upstream (like every server here) rejects as not a decimal number, so a valid tiny delay
- * would come back as a 502.
- */
-function decimal(seconds: number): string {
-  const text = String(seconds);
-  return text.includes('e') ? seconds.toFixed(20).replace(/\.?0+$/, '') : text;
 }
 
 function describe(err: unknown): string {

@@ -5,12 +5,19 @@
 import http from 'node:http';
 import net from 'node:net';
 import { after, before } from 'node:test';
+import { NODE_TARGET_NAMES, type NodeTargetName, TARGETS } from '../../lib/registry.ts';
 import {
   type RunningServers,
   type ServiceName,
   type StartOptions,
   startServers,
 } from '../../servers/launch.ts';
+
+/** The servers written in TypeScript, and the async ones among them. */
+export const NODE_SERVERS: readonly NodeTargetName[] = NODE_TARGET_NAMES;
+export const NODE_ASYNC: readonly NodeTargetName[] = NODE_TARGET_NAMES.filter(
+  (n) => TARGETS[n].model === 'async',
+);
 
 /**
  * Starts servers before the suite and stops them after it. Read `urls` and `pids` inside tests
@@ -21,9 +28,7 @@ export function useServers<N extends ServiceName = ServiceName>(
 ): RunningServers<N> {
   let running: RunningServers<N> | undefined;
   before(async () => {
-    const ports = Object.fromEntries(
-      (options.only ?? ['upstream', 'express', 'koa', 'fastify']).map((n) => [n, 0]),
-    );
+    const ports = Object.fromEntries((options.only ?? ['upstream', ...NODE_SERVERS]).map((n) => [n, 0]));
     running = await startServers<N>({ ...options, ports: { ...ports, ...options.ports } });
   });
   after(() => running?.stop());
@@ -40,6 +45,9 @@ export function useServers<N extends ServiceName = ServiceName>(
     },
     get lines() {
       return get().lines;
+    },
+    get statsUrls() {
+      return get().statsUrls;
     },
     get exited() {
       return get().exited;

@@ -1,0 +1,186 @@
+"""What the two Python reference servers share: configuration from the environment (the same
+variables and defaults as the Node servers, see lib/registry.ts), request validation with the
+same status codes and words as servers/lib/params.ts, the upstream URL of a request, and the
+CPU and memory of a set of processes read from /proc (no psutil: Debian's stack only)."""
+
+import json
+import os
+import re
+
+MAX_URL_LENGTH = 2048
+MIN_DELAY, MAX_DELAY = 0, 60
+MIN_CONCURRENT, MAX_CONCURRENT = 1, 1000
+MIN_SIGMA, MAX_SIGMA = 0, 3
+MAX_SEED = 4294967295
+MIN_TOKENS, MAX_TOKENS = 1, 10000
+MIN_INTERVAL, MAX_INTERVAL = 0, 10
+DISTRIBUTIONS = ("fixed", "exponential", "lognormal")
+ROUTES = ("/health", "/io", "/fanout", "/stats", "/stream")
+DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8001"
+DEFAULT_UPSTREAM_TIMEOUT_MS = 5000
+
+# Plain decimal, sign allowed so that '-1' reads as out of range rather than "not a number".
+DECIMAL = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+class HttpError(Exception):
+    def __init__(self, status, message, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def env_int(name, default, low, high):
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    if not re.fullmatch(r"\d+", raw) or not low <= int(raw) <= high:
+        raise SystemExit(f"{name} must be an integer between {low} and {high}, got '{raw}'")
+    return int(raw)
+
+
+def config(name, port_env, default_port):
+    upstream = os.environ.get("UPSTREAM_URL") or DEFAULT_UPSTREAM_URL
+    if not re.match(r"^https?://[^/\s]+", upstream):
+        raise SystemExit(f"{name}: UPSTREAM_URL must be a URL, got '{upstream}'")
+    return {
+        "host": os.environ.get("HOST") or "127.0.0.1",
+        "port": env_int(port_env, default_port, 0, 65535),
+        "upstream": upstream.rstrip("/"),
+        "workers": env_int("SYNC_WORKERS", os.cpu_count() or 1, 1, 1024),
+        "timeout": env_int("UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 600000) / 1000,
+    }
+
+
+def clip(text, limit=40):
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def single(args, name, expected):
+    values = args.getlist(name)
+    if not values:
+        raise HttpError(400, f"{name} is required: {expected}")
+    if len(values) > 1:
+        raise HttpError(400, f"{name} must be given once")
+    return values[0]
+
+
+def decimal_in(args, name, low, high, unit=""):
+    raw = single(args, name, f"a number between {low} and {high}{' ' + unit if unit else ''}")
+    value = float(raw) if DECIMAL.match(raw) else None
+    if value is None or not low <= value <= high:
+        raise HttpError(400, f"{name} must be a number between {low} and {high}, got '{clip(raw)}'")
+    return raw, value
+
+
+def parse_delay(args):
+    return decimal_in(args, "delay", MIN_DELAY, MAX_DELAY, "(seconds)")
+
+
+def parse_concurrent(args):
+    raw = single(args, "concurrent", f"an integer between {MIN_CONCURRENT} and {MAX_CONCURRENT}")
+    if not re.fullmatch(r"\d+", raw) or not MIN_CONCURRENT <= int(raw) <= MAX_CONCURRENT:
+        raise HttpError(
+            400, f"concurrent must be an integer between {MIN_CONCURRENT} and {MAX_CONCURRENT}, got '{clip(raw)}'"
+        )
+    return int(raw)
+
+
+def profile_query(args):
+    """dist, sigma and seed, validated, as the query string that passes them on unchanged."""
+    parts = []
+    dist = "fixed"
+    if "dist" in args:
+        dist = single(args, "dist", ", ".join(DISTRIBUTIONS))
+        if dist not in DISTRIBUTIONS:
+            raise HttpError(400, f"dist must be one of {', '.join(DISTRIBUTIONS)}, got '{clip(dist)}'")
+        parts.append(f"dist={dist}")
+    if "sigma" in args:
+        raw, _ = decimal_in(args, "sigma", MIN_SIGMA, MAX_SIGMA)
+        parts.append(f"sigma={raw}")
+    if "seed" in args:
+        raw = single(args, "seed", f"an integer between 0 and {MAX_SEED}")
+        if not re.fullmatch(r"\d{1,10}", raw) or int(raw) > MAX_SEED:
+            raise HttpError(400, f"seed must be an integer between 0 and {MAX_SEED}, got '{clip(raw)}'")
+        parts.append(f"seed={int(raw)}")
+    return dist, parts
+
+
+def io_request(args):
+    """/io's parameters -> (upstream path and query, longest the draw may take in seconds)."""
+    raw, delay = parse_delay(args)
+    dist, parts = profile_query(args)
+    # The drawn delay is unknown until the answer: allow any draw (the clamp, 60 s) unless fixed.
+    return "/io?" + "&".join([f"delay={raw}"] + parts), (delay if dist == "fixed" else MAX_DELAY)
+
+
+def stream_request(args):
+    """/stream's parameters -> (upstream path, longest first-token wait, seconds between events)."""
+    raw_tokens = single(args, "tokens", f"an integer between {MIN_TOKENS} and {MAX_TOKENS}")
+    if not re.fullmatch(r"\d+", raw_tokens) or not MIN_TOKENS <= int(raw_tokens) <= MAX_TOKENS:
+        raise HttpError(
+            400, f"tokens must be an integer between {MIN_TOKENS} and {MAX_TOKENS}, got '{clip(raw_tokens)}'"
+        )
+    raw_interval, interval = decimal_in(args, "interval", MIN_INTERVAL, MAX_INTERVAL, "(seconds)")
+    raw_delay, delay = parse_delay(args) if "delay" in args else ("0", 0.0)
+    dist, parts = profile_query(args)
+    query = [f"tokens={int(raw_tokens)}", f"interval={raw_interval}", f"delay={raw_delay}"] + parts
+    return "/stream?" + "&".join(query), (delay if dist == "fixed" else MAX_DELAY), interval
+
+
+def route_miss(method, path):
+    if path in ROUTES:
+        return HttpError(405, f"method {clip(method)} is not allowed on {path}; use GET", {"Allow": "GET, HEAD"})
+    return HttpError(404, f"no route {clip(method)} {clip(path)}; routes are {', '.join(ROUTES)}")
+
+
+def check_target(target):
+    if len(target) > MAX_URL_LENGTH:
+        raise HttpError(414, f"request target must be at most {MAX_URL_LENGTH} characters, got {len(target)}")
+
+
+def error_body(err):
+    return json.dumps({"error": err.message})
+
+
+def process_usage(pid, children=False):
+    """(CPU seconds, RSS bytes) of one process from /proc; with children=True its reaped
+    children's CPU too (a Gunicorn arbiter keeps the CPU of workers it replaced that way)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/statm") as f:
+            rss_pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0, 0
+    # After the ')' of the command name: fields[11:15] are utime, stime, cutime, cstime.
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS, rss_pages * PAGE_SIZE
+
+
+def listen_queue(port):
+    """Connections waiting in the kernel's accept queue of a listening TCP port (/proc/net/tcp*):
+    the ones that found every sync worker busy."""
+    total = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    local, state, queues = cols[1], cols[3], cols[4]
+                    if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                        total += int(queues.split(":")[1], 16)
+        except OSError:
+            pass
+    return total
+
+
+def announce(name, url, model, workers, stats_url=None):
+    extra = f"; stats {stats_url}" if stats_url else ""
+    print(f"{name} listening on {url} ({model}, {workers} worker{'' if workers == 1 else 's'}{extra})", flush=True)
