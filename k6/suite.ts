@@ -258,6 +258,10 @@ export function handleSummary(data: K6SummaryData): Record<string, string> {
     [`${dir}/junit.xml`]: renderJunit(summary),
     // The raw end-of-test data, for anyone who wants a figure the summary does not carry.
     [`${dir}/k6-data.json`]: JSON.stringify(data),
-    stdout: renderTable(summary),
+    // One process of several saw its slice only: the runner prints the whole run's table.
+    stdout:
+      config.instances > 1
+        ? `\ninstance ${__ENV[ENV.instance] ?? '?'}: the summary of its slice is in ${dir}/\n`
+        : renderTable(summary),
   };
 }

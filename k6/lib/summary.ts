@@ -351,6 +351,7 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
     const first = slots[0];
     if (!first) continue;
     const theory = reference ? expectedSpeedup(spec.vus, refWorkers, { model: 'async' }) : 1;
+    const variable = Boolean(first.profile || first.stream);
     const servers: Record<string, ServerFigures> = {};
     for (const slot of slots) servers[slot.server] = serverFigures(data, slot, wOf(slot.server));
     const ref = reference ? servers[reference] : undefined;
@@ -393,24 +394,28 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
       ] as const) {
         const verdict = judgeSpeedup(kind, measured, expected);
         checks.push({
-          kind: 'speedup',
+          // Variable IO is reported, not held: with draws of a few ms (db) the per-request cost
+          // of the servers and of k6 is of the same order as the IO, so the theory is a bound
+          // rather than a prediction; the fixed-delay scenarios carry the claim.
+          kind: variable ? 'fidelity' : 'speedup',
           name: `${where}: ${kind} speedup vs theory`,
           ok: verdict.ok,
-          message: `${verdict.ok ? 'ok  ' : 'FAIL'} ${where}: ${verdict.reason} (${figures})`,
+          message: `${verdict.ok ? 'ok  ' : variable ? 'off ' : 'FAIL'} ${where}: ${verdict.reason} (${figures})`,
           scenario: spec.name,
           server: name,
         });
         // The full run's fidelity target, stricter than the pass/fail check.
         const ratio = measured === null ? null : measured / expected;
         const close = ratio !== null && Math.abs(ratio - 1) <= FIDELITY_SPEEDUP_TOLERANCE;
-        checks.push({
-          kind: 'fidelity',
-          name: `${where}: ${kind} speedup within ±${FIDELITY_SPEEDUP_TOLERANCE * 100}% of theory`,
-          ok: close,
-          message: `${close ? 'ok  ' : 'off '} ${where}: ${kind} speedup ${measured === null ? 'n/a' : fmtX(measured)} is ${ratio === null ? 'n/a' : `${(ratio * 100).toFixed(1)}%`} of theory ${fmtX(expected)}`,
-          scenario: spec.name,
-          server: name,
-        });
+        if (!variable)
+          checks.push({
+            kind: 'fidelity',
+            name: `${where}: ${kind} speedup within ±${FIDELITY_SPEEDUP_TOLERANCE * 100}% of theory`,
+            ok: close,
+            message: `${close ? 'ok  ' : 'off '} ${where}: ${kind} speedup ${measured === null ? 'n/a' : fmtX(measured)} is ${ratio === null ? 'n/a' : `${(ratio * 100).toFixed(1)}%`} of theory ${fmtX(expected)}`,
+            scenario: spec.name,
+            server: name,
+          });
       }
       if (fig.p50OverDelay !== null) {
         const close = Math.abs(fig.p50OverDelay - 1) <= FIDELITY_P50_TOLERANCE;
