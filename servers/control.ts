@@ -28,7 +28,7 @@ export function createControlServer({ upstream }: { upstream: UpstreamClient }):
       const readOnly = req.method === 'GET' || req.method === 'HEAD';
       if (!readOnly || !isRoutePath(path)) throw routeMiss(req.method ?? '', path);
       const query = queryOf(req.url ?? '');
-      if (path === '/stream') return (await openRelay(upstream, query))(res);
+      if (path === '/stream') return (await openRelay(upstream, query, res))(res);
       sendJson(res, 200, await handlers[path](query));
     })().catch((err) => sendError(res, err));
   });

@@ -37,7 +37,7 @@ export function buildFastify({ upstream }: { upstream: UpstreamClient }): Fastif
     app.get(path, (req) => handlers[path](req.query as Record<string, unknown>));
   }
   app.get('/stream', async (req, reply) => {
-    const relay = await openRelay(upstream, req.query as Record<string, unknown>);
+    const relay = await openRelay(upstream, req.query as Record<string, unknown>, reply.raw);
     // Fastify steps aside: the relay writes the events onto the raw response as they come.
     reply.hijack();
     relay(reply.raw);

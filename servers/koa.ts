@@ -32,7 +32,7 @@ export function createKoaApp({ upstream }: { upstream: UpstreamClient }): Koa {
       const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
       if (!readOnly || !isRoutePath(ctx.path)) throw routeMiss(ctx.method, ctx.path);
       if (ctx.path === '/stream') {
-        const relay = await openRelay(upstream, ctx.query);
+        const relay = await openRelay(upstream, ctx.query, ctx.res);
         // Koa steps aside: the relay writes the events onto the raw response as they come.
         ctx.respond = false;
         relay(ctx.res);

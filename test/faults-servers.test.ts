@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { NodeTargetName as ServerName } from '../lib/registry.ts';
+import { type NodeTargetName as ServerName, TARGETS, UPSTREAM } from '../lib/registry.ts';
 import { type RunningServers, startServers } from '../servers/launch.ts';
 import { type Collected, spawnCollecting } from './helpers/processes.ts';
 import {
@@ -25,6 +25,8 @@ import {
 } from './helpers/servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The port variable of every service `npm run servers` starts: the upstream and each Node target. */
+const PORT_ENVS = [UPSTREAM.portEnv, ...SERVER_NAMES.map((name) => TARGETS[name].portEnv)];
 
 interface Outcome {
   readonly server: string;
@@ -99,7 +101,12 @@ describe('the upstream killed mid-run, then back on the same port', () => {
   const UPSTREAM_TIMEOUT_MS = 1000;
   /** Per request: the delay plus the upstream budget, plus slack for a loaded 2-CPU machine. */
   const BOUND_MS = DELAY * 1000 + UPSTREAM_TIMEOUT_MS + 800;
-  const CLIENTS: Record<ServerName, number> = { express: 2, koa: 20, fastify: 20, control: 20 };
+  /**
+   * Per server: a sync one as many clients as workers (nothing queues, so every request's bound is
+   * its own); an async one 10, enough to keep many calls in flight at the kill while all the async
+   * targets together still fit a 2-CPU machine.
+   */
+  const clients = (name: ServerName) => (TARGETS[name].model === 'sync' ? 2 : 10);
   let upstream: RunningServers<'upstream'> | undefined;
   let apps: RunningServers<ServerName> | undefined;
   let port = 0;
@@ -108,7 +115,7 @@ describe('the upstream killed mid-run, then back on the same port', () => {
     port = Number(new URL(upstream.urls.upstream).port);
     apps = await startServers({
       only: [...SERVER_NAMES],
-      ports: { express: 0, koa: 0, fastify: 0 },
+      ports: Object.fromEntries(SERVER_NAMES.map((name) => [name, 0])),
       syncWorkers: 2,
       upstreamUrl: upstream.urls.upstream,
       env: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
@@ -124,26 +131,38 @@ describe('the upstream killed mid-run, then back on the same port', () => {
     const running = apps as RunningServers<ServerName>;
     const outcomes: Outcome[] = [];
     const t0 = performance.now();
-    // Express's clients equal its workers: nothing queues, so every request's bound is its own.
     const loads = SERVER_NAMES.map((name) =>
-      closedLoop(name, `${running.urls[name]}/io?delay=${DELAY}`, CLIENTS[name], 10_000, outcomes),
+      closedLoop(name, `${running.urls[name]}/io?delay=${DELAY}`, clients(name), 10_000, outcomes),
     );
     let serverExited = false;
     void running.exited.then(() => {
       serverExited = true;
     });
 
-    await sleep(600);
+    // Each phase lasts until every server has answered at least one request per client in it
+    // (polled: a loaded machine stretches the phases instead of failing the test).
+    const everyServerHas = (what: string, counts: (o: Outcome) => boolean) =>
+      waitFor(
+        async () =>
+          SERVER_NAMES.every(
+            (name) => outcomes.filter((o) => o.server === name && counts(o)).length >= clients(name),
+          )
+            ? true
+            : undefined,
+        15_000,
+        what,
+      );
+    await everyServerHas('200s before the kill', (o) => o.status === 200);
     const dead = upstream as RunningServers<'upstream'>;
     const killAt = performance.now();
     process.kill(dead.pids.upstream, 'SIGKILL');
     await dead.exited;
     const killedAt = performance.now();
-    await sleep(1200);
+    await everyServerHas('answers while the upstream is gone', (o) => o.start > killedAt);
     const restartAt = performance.now();
     upstream = await startServers({ only: ['upstream'], ports: { upstream: port }, quiet: true });
     const backAt = performance.now();
-    await sleep(1500);
+    await everyServerHas('answers once it is back', (o) => o.start > backAt + 300);
     await Promise.all(loads.map((l) => l.stop()));
 
     const show = (list: Outcome[]) => list.slice(0, 8).map((o) => describeOutcome(o, t0));
@@ -160,10 +179,10 @@ describe('the upstream killed mid-run, then back on the same port', () => {
       const down = mine.filter((o) => o.start > killedAt && o.end < restartAt);
       // Started well after the new upstream answered /health.
       const recovered = mine.filter((o) => o.start > backAt + 300);
-      assert.ok(before.length >= CLIENTS[name], `${name}: only ${before.length} requests before the kill`);
+      assert.ok(before.length >= clients(name), `${name}: only ${before.length} requests before the kill`);
       assert.deepEqual(show(before.filter((o) => o.status !== 200)), [], `${name}: before the kill`);
       assert.ok(
-        down.length >= CLIENTS[name],
+        down.length >= clients(name),
         `${name}: only ${down.length} requests while the upstream was down`,
       );
       assert.deepEqual(
@@ -172,7 +191,7 @@ describe('the upstream killed mid-run, then back on the same port', () => {
         `${name}: while the upstream was down`,
       );
       assert.ok(
-        recovered.length >= CLIENTS[name],
+        recovered.length >= clients(name),
         `${name}: only ${recovered.length} requests after recovery`,
       );
       assert.deepEqual(
@@ -328,11 +347,8 @@ describe('npm run servers with a port already in use', () => {
   after(() => new Promise((resolve) => taken.close(resolve)));
 
   it('names the port, exits 1 and stops the servers it had started', async () => {
-    const others = {
-      UPSTREAM_PORT: await freePort(),
-      EXPRESS_PORT: await freePort(),
-      FASTIFY_PORT: await freePort(),
-    };
+    const others: Record<string, number> = {};
+    for (const env of PORT_ENVS.filter((e) => e !== 'KOA_PORT')) others[env] = await freePort();
     const run = launch('node', {
       ...Object.fromEntries(Object.entries(others).map(([k, v]) => [k, String(v)])),
       KOA_PORT: String(port),
@@ -353,13 +369,7 @@ describe('SIGTERM to npm run servers during load', () => {
   for (const via of ['node', 'npm'] as const) {
     const what = via === 'npm' ? 'npm (which does not pass it on)' : 'scripts/servers.ts';
     it(`to ${what}: every server and worker exits, every port is free`, async () => {
-      const run = launch(via, {
-        UPSTREAM_PORT: '0',
-        EXPRESS_PORT: '0',
-        KOA_PORT: '0',
-        FASTIFY_PORT: '0',
-        CONTROL_PORT: '0',
-      });
+      const run = launch(via, Object.fromEntries(PORT_ENVS.map((env) => [env, '0'])));
       const pids = new Set<number>();
       try {
         await waitFor(
@@ -373,12 +383,12 @@ describe('SIGTERM to npm run servers during load', () => {
             m[2] as string,
           ]),
         ) as Record<'upstream' | ServerName, string>;
-        assert.deepEqual(Object.keys(urls).sort(), ['control', 'express', 'fastify', 'koa', 'upstream']);
+        assert.deepEqual(Object.keys(urls).sort(), ['upstream', ...SERVER_NAMES].sort());
 
         pids.add((await request(`${urls.upstream}/health`)).body.pid as number);
         for (const name of SERVER_NAMES) pids.add((await request(`${urls[name]}/stats`)).body.pid as number);
         for (let i = 0; i < 4; i++) pids.add((await request(`${urls.express}/health`)).body.pid as number);
-        assert.equal(pids.size, 5 + 2, 'upstream, 4 servers, 2 express workers');
+        assert.equal(pids.size, 1 + SERVER_NAMES.length + 2, 'upstream, every server, 2 express workers');
 
         const outcomes: Outcome[] = [];
         const loads = [

@@ -3,7 +3,8 @@
 // send is left out. Every request has one exact expected status per server, computed from the
 // tables below (not from the servers' own code). For each: an answer within REPLY_TIMEOUT_MS (a
 // hang fails), that status, never a 5xx; every 4xx carries a JSON `{error}` (HEAD aside: no
-// body); a 405 says `Allow: GET, HEAD`; a 2xx carries the route's payload; express closes every
+// body); a 405 says `Allow: GET, HEAD`; a 2xx carries the route's payload (a /stream: exactly its
+// events, as text/event-stream); express closes every
 // connection. After each group the server still answers /health and a valid /io, and at the end
 // no process has died and nothing is left in flight.
 //
@@ -13,7 +14,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { LIMITS } from '../lib/registry.ts';
+import { LIMITS, TARGETS } from '../lib/registry.ts';
 import { type RunningServers, SERVICE_NAMES, type ServiceName, startServers } from '../servers/launch.ts';
 import { ROUTE_PATHS } from '../servers/lib/params.ts';
 
@@ -22,16 +23,10 @@ const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const GENERATED = 170;
 const REPLY_TIMEOUT_MS = 3000;
 const W = 2;
-/** Requests in flight at once per server: express serves W at a time, the rest would only queue. */
-const PARALLEL: Partial<Record<ServiceName, number>> = {
-  upstream: 4,
-  express: W,
-  koa: 4,
-  fastify: 4,
-  control: 4,
-};
+/** Requests in flight at once per server: a sync target serves W at a time, the rest would only queue. */
+const parallel = (name: ServiceName) => (name !== 'upstream' && TARGETS[name].model === 'sync' ? W : 4);
 
-type Route = '/health' | '/io' | '/fanout' | '/stats';
+type Route = '/health' | '/io' | '/fanout' | '/stats' | '/stream';
 const ROUTES_OF = (name: ServiceName): readonly string[] =>
   name === 'upstream' ? ['/health', '/io', '/stream', '/stats'] : ROUTE_PATHS;
 
@@ -43,7 +38,7 @@ interface Case {
   /** Expected status on this server (a list where it documentedly depends on how bytes arrive). */
   status(server: ServiceName): number | readonly number[];
   /** For a 2xx: the route served and the values it must echo. */
-  readonly ok?: { route: Route; delay?: number; concurrent?: number };
+  readonly ok?: { route: Route; delay?: number; concurrent?: number; tokens?: number };
   /** Close the socket after this many ms: no answer is owed, but one that comes must not be a 5xx. */
   readonly abandonAfterMs?: number;
 }
@@ -151,6 +146,67 @@ const CONCURRENTS: ReadonlyArray<readonly [string, Verdict]> = [
   ['%EF%BC%92', BAD],
 ];
 
+/**
+ * [parameter, value as sent, valid?] of a latency profile, tried on /io and on /stream with
+ * delay 0: whatever the draw, 0 times it is 0, so a valid value is answered at once.
+ */
+const PROFILE_VALUES: ReadonlyArray<readonly [string, string, boolean]> = [
+  ['dist', 'fixed', true],
+  ['dist', 'exponential', true],
+  ['dist', 'lognormal', true],
+  ['dist', '%6Cognormal', true],
+  ['dist', 'Lognormal', false],
+  ['dist', 'normal', false],
+  ['dist', '', false],
+  ['dist', 'fixed%00', false],
+  ['dist', 'fixed,lognormal', false],
+  ['dist', 'fixed&dist=fixed', false], // given twice
+  ['sigma', '0', true],
+  ['sigma', '3', true],
+  ['sigma', '.5', true],
+  ['sigma', '3.0001', false],
+  ['sigma', '-0.1', false],
+  ['sigma', '1e0', false],
+  ['sigma', 'NaN', false],
+  ['sigma', '', false],
+  ['seed', '0', true],
+  ['seed', '4294967295', true],
+  ['seed', '007', true],
+  ['seed', '4294967296', false],
+  ['seed', '-1', false],
+  ['seed', '1.0', false],
+  ['seed', '0x10', false],
+  ['seed', '', false],
+  ['seed', '9'.repeat(30), false],
+  ['seed', '1&seed=1', false],
+];
+
+/** [/stream query as sent, the number of events it must answer with, or BAD]. */
+const STREAMS: ReadonlyArray<readonly [string, Verdict]> = [
+  ['tokens=1&interval=0', 1],
+  ['tokens=3&interval=0.001', 3],
+  ['tokens=003&interval=.001', 3],
+  ['tokens=%32&interval=0&delay=0.01', 2],
+  ['interval=0', BAD],
+  ['tokens=0&interval=0', BAD],
+  ['tokens=10001&interval=0', BAD],
+  ['tokens=1.5&interval=0', BAD],
+  ['tokens=-1&interval=0', BAD],
+  ['tokens=1e1&interval=0', BAD],
+  ['tokens=&interval=0', BAD],
+  ['tokens=1&tokens=2&interval=0', BAD],
+  ['tokens=1', BAD],
+  ['tokens=1&interval=10.5', BAD],
+  ['tokens=1&interval=-0.1', BAD],
+  ['tokens=1&interval=1e-3', BAD],
+  ['tokens=1&interval=Infinity', BAD],
+  ['tokens=1&interval=', BAD],
+  ['tokens=1&interval=0&interval=0', BAD],
+  ['tokens=1&interval=0&delay=abc', BAD],
+  ['tokens=1&interval=0&delay=61', BAD],
+  ['tokens=1&interval=0&delay=0&delay=0', BAD],
+];
+
 /** Extra query parameters every server ignores. */
 const EXTRAS = [
   'x=1',
@@ -250,6 +306,35 @@ function fixedCases(): Case[] {
     );
   }
 
+  for (const [name, text, valid] of PROFILE_VALUES) {
+    const label = `${name}=${text.slice(0, 40)}`;
+    add(
+      'values',
+      `/io ${label}`,
+      'GET',
+      request('GET', `/io?delay=0&${name}=${text}`),
+      st(valid ? 200 : 400),
+      valid ? { route: '/io', delay: 0 } : undefined,
+    );
+    add(
+      'values',
+      `/stream ${label}`,
+      'GET',
+      request('GET', `/stream?tokens=2&interval=0&${name}=${text}`),
+      st(valid ? 200 : 400),
+      valid ? { route: '/stream', tokens: 2 } : undefined,
+    );
+  }
+  for (const [query, verdict] of STREAMS)
+    add(
+      'values',
+      `/stream?${query}`,
+      'GET',
+      request('GET', `/stream?${query}`),
+      st(verdict === BAD ? 400 : 200),
+      verdict === BAD ? undefined : { route: '/stream', tokens: verdict },
+    );
+
   // Paths: unknown, traversal, double slashes, odd encodings, oversized.
   const notFound: string[] = [
     '/',
@@ -297,23 +382,22 @@ function fixedCases(): Case[] {
   // Fastify refuses a path it cannot decode (400); the others do not decode it and find no route.
   for (const path of ['/%zz', '/%E0', '/%', '/io%?delay=0.01', '/%C3%28'])
     add('paths', `GET ${path}`, 'GET', request('GET', path), st(404, { fastify: 400 }));
-  // Absolute-form targets are valid HTTP/1.1; the frameworks route their path, the upstream's
-  // plain router does not parse them.
+  // Absolute-form targets are valid HTTP/1.1: every server routes their path.
   add(
     'paths',
     'GET absolute-form /health',
     'GET',
     request('GET', 'http://evil.example/health'),
-    st(200, { upstream: 404 }),
+    st(200),
     health,
   );
-  // The query ends at '#' for express and koa (parseurl); fastify and the upstream keep it in the value.
+  // The query ends at '#' (parseurl, and lib/http.ts's splitTarget); fastify keeps it in the value.
   add(
     'paths',
     'GET /io?delay=0.01#frag',
     'GET',
     request('GET', '/io?delay=0.01#frag'),
-    st(200, { fastify: 400, upstream: 400 }),
+    st(200, { fastify: 400 }),
     io,
   );
   // Raw non-ASCII and control bytes in the target: Node's parser answers 400.
@@ -338,6 +422,7 @@ function fixedCases(): Case[] {
   // Methods on a known and an unknown path.
   for (const method of [...OTHER_METHODS, 'PURGE', 'LOCK', 'M-SEARCH', 'SOURCE']) {
     add('methods', `${method} /health`, method, request(method, '/health'), st(405));
+    add('methods', `${method} /stream`, method, request(method, '/stream?tokens=1&interval=0'), st(405));
     add('methods', `${method} /nope`, method, request(method, '/nope'), st(404));
   }
   // Fastify insists on a Content-Type for QUERY (a method defined to carry a body).
@@ -679,6 +764,11 @@ function send(
           const colon = h.indexOf(':');
           if (colon > 0) headers[h.slice(0, colon).toLowerCase()] = h.slice(colon + 1).trim();
         }
+        // A stream has no length: chunked (the keep-alive servers, and express too on HTTP/1.1).
+        if (method !== 'HEAD' && /chunked/i.test(headers['transfer-encoding'] ?? '')) {
+          const body = dechunk(buf.subarray(end + 4));
+          return body === undefined ? undefined : { status, headers, body };
+        }
         const length = method === 'HEAD' ? 0 : Number(headers['content-length'] ?? Number.NaN);
         if (!Number.isFinite(length)) return undefined; // no length: read until the server closes
         if (buf.length < end + 4 + length) return undefined;
@@ -703,6 +793,21 @@ function send(
   });
 }
 
+/** A complete chunked body, decoded; undefined while its last chunk has not arrived. */
+function dechunk(bytes: Buffer): string | undefined {
+  const parts: Buffer[] = [];
+  for (let at = 0; ; ) {
+    const eol = bytes.indexOf('\r\n', at);
+    if (eol === -1) return undefined;
+    const size = Number.parseInt(bytes.subarray(at, eol).toString('latin1'), 16);
+    if (!Number.isFinite(size)) return undefined; // not a chunk: read until the server closes
+    if (size === 0) return bytes.length >= eol + 4 ? Buffer.concat(parts).toString('utf8') : undefined;
+    if (bytes.length < eol + 2 + size + 2) return undefined;
+    parts.push(bytes.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+}
+
 /** What is wrong with this reply for this case on this server, or undefined. */
 function check(server: ServiceName, c: Case, r: RawReply): string | undefined {
   const status = c.status(server);
@@ -714,8 +819,15 @@ function check(server: ServiceName, c: Case, r: RawReply): string | undefined {
   if (!expected.includes(r.status))
     return `status ${r.status}, expected ${expected.join(' or ')}: ${r.body.slice(0, 200)}`;
   if (server === 'express' && r.headers.connection !== 'close') return 'express kept the connection open';
-  if (c.method !== 'HEAD' && !/^application\/json/.test(r.headers['content-type'] ?? ''))
+  const streamed = r.status === 200 && c.ok?.route === '/stream';
+  const type = streamed ? /^text\/event-stream/ : /^application\/json/;
+  if (c.method !== 'HEAD' && !type.test(r.headers['content-type'] ?? ''))
     return `content-type ${r.headers['content-type']}: ${r.body.slice(0, 100)}`;
+  if (streamed) {
+    const tokens = c.ok?.tokens ?? 0;
+    const events = Array.from({ length: tokens }, (_, i) => `data: {"token":${i + 1},"of":${tokens}}\n\n`);
+    return r.body === events.join('') ? undefined : `stream of ${tokens} events: ${r.body.slice(0, 200)}`;
+  }
   if (r.status === 405 && r.headers.allow !== 'GET, HEAD') return `405 with Allow: ${r.headers.allow}`;
   if (c.method === 'HEAD') return r.body === '' ? undefined : 'HEAD answered with a body';
   let body: Record<string, unknown>;
@@ -742,6 +854,7 @@ function checkPayload(
   const wrong = (what: string) => `${ok.route} payload ${what}: ${JSON.stringify(body).slice(0, 200)}`;
   if (server === 'upstream') {
     if (ok.route === '/health') return body.status === 'ok' ? undefined : wrong('status');
+    if (ok.route === '/stats') return typeof body.streamsOpen === 'number' ? undefined : wrong('streamsOpen');
     return body.delay === ok.delay ? undefined : wrong(`delay, expected ${ok.delay}`);
   }
   if (body.server !== server) return wrong('server');
@@ -765,7 +878,7 @@ async function runAll(server: ServiceName, port: number, cases: readonly Case[])
       if (problem) failures.push(`[${c.group}] ${c.name}: ${problem}`);
     }
   };
-  await Promise.all(Array.from({ length: PARALLEL[server] ?? 4 }, worker));
+  await Promise.all(Array.from({ length: parallel(server) }, worker));
   return failures;
 }
 
@@ -779,7 +892,7 @@ describe(`fuzz: ${FIXED.length} fixed + ${GENERATED_CASES.length} generated malf
   let servers: RunningServers | undefined;
   before(async () => {
     servers = await startServers({
-      ports: { upstream: 0, express: 0, koa: 0, fastify: 0 },
+      ports: Object.fromEntries(SERVICE_NAMES.map((name) => [name, 0])),
       syncWorkers: W,
       quiet: true,
     });
@@ -823,11 +936,11 @@ describe(`fuzz: ${FIXED.length} fixed + ${GENERATED_CASES.length} generated malf
         assert.doesNotThrow(() => process.kill(pid, 0), `${name} (pid ${pid}) is gone`);
         if (name === 'express')
           assert.deepEqual(await expressWorkers(url(name)), workersBefore, 'a worker was replaced');
-        if (name === 'upstream') return; // no /stats
         const deadline = Date.now() + 3000;
         for (;;) {
           const stats = JSON.parse((await send(port(url(name)), request('GET', '/stats'), 'GET', 2000)).body);
-          if (stats.inFlight === 0 && stats.queued === 0) break;
+          // The upstream counts open streams apart and has no queue.
+          if (stats.inFlight === 0 && (stats.queued ?? 0) === 0 && (stats.streamsOpen ?? 0) === 0) break;
           assert.ok(Date.now() < deadline, `still in flight: ${JSON.stringify(stats)}`);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

@@ -4,8 +4,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { NODE_TARGET_NAMES } from '../lib/registry.ts';
 import { PYTHON_TARGET_NAMES, pythonProblem, type ServiceName } from '../servers/launch.ts';
-import { drawDelay, longestDelay, normalQuantile, uniformFromSeed } from '../servers/lib/delay-dist.ts';
+import {
+  drawDelay,
+  longestDelay,
+  normalQuantile,
+  quantileDelay,
+  uniformFromSeed,
+} from '../servers/lib/delay-dist.ts';
 import { NODE_SERVERS, request, useServers } from './helpers/servers.ts';
 
 const quantile = (sorted: readonly number[], q: number) =>
@@ -37,6 +44,18 @@ describe('delay draws', () => {
     const sorted = draws(20_000, { delay: 0.2, dist: 'exponential' });
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
     assert.ok(Math.abs(mean / 0.2 - 1) < 0.03, `mean ${mean}`);
+  });
+
+  it('have the percentiles quantileDelay says', () => {
+    const lognormal = { delay: 0.8, dist: 'lognormal', sigma: 0.6 } as const;
+    assert.ok(Math.abs(quantileDelay(lognormal, 0.5) - 0.8) < 1e-9);
+    assert.ok(Math.abs(quantileDelay(lognormal, 0.99) / (0.8 * Math.exp(2.326 * 0.6)) - 1) < 1e-3);
+    // The exponential's mean is its quantile at 1 - 1/e.
+    assert.ok(Math.abs(quantileDelay({ delay: 0.2, dist: 'exponential' }, 1 - Math.exp(-1)) - 0.2) < 1e-9);
+    assert.equal(quantileDelay({ delay: 0.3, dist: 'fixed' }, 0.99), 0.3);
+    const sorted = draws(20_000, lognormal);
+    const p90 = quantile(sorted, 0.9);
+    assert.ok(Math.abs(p90 / quantileDelay(lognormal, 0.9) - 1) < 0.03, `p90 ${p90}`);
   });
 
   it('are exact when fixed, clamped at 60 s, and bound the servers’ timeouts', () => {
@@ -75,6 +94,12 @@ describe('profiles end to end', () => {
       assert.equal(b.status, 200);
       assert.ok(a.ms >= short * 1000 - 2 && a.ms < short * 1000 + 150, `${name}: ${a.ms} ms for ${short} s`);
       assert.ok(b.ms >= long * 1000 - 2 && b.ms < long * 1000 + 150, `${name}: ${b.ms} ms for ${long} s`);
+      // `delay` echoes the scale asked for; the Node targets also say what the upstream drew.
+      assert.equal(a.body.delay, 0.2);
+      if ((NODE_TARGET_NAMES as readonly string[]).includes(name)) {
+        assert.equal(a.body.drawnDelay, short);
+        assert.equal(b.body.drawnDelay, long);
+      }
     });
   }
 });

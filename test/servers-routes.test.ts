@@ -68,6 +68,16 @@ const BAD_INPUT: Array<[string, string, number, string]> = [
     400,
     "dist must be one of fixed, exponential, lognormal, got 'x'",
   ],
+  ['GET', '/stream?tokens=5&interval=0.1&sigma=9', 400, "sigma must be a number between 0 and 3, got '9'"],
+  [
+    'GET',
+    '/stream?tokens=5&interval=0.1&seed=1.5',
+    400,
+    "seed must be an integer between 0 and 4294967295, got '1.5'",
+  ],
+  ['GET', '/stream?tokens=5&tokens=6&interval=0.1', 400, 'tokens must be given once'],
+  ['GET', '/stream?tokens=5&interval=0.1&interval=0.2', 400, 'interval must be given once'],
+  ['GET', '/io?delay=1&dist=lognormal&dist=fixed', 400, 'dist must be given once'],
   ['POST', '/stream?tokens=1&interval=0', 405, 'method POST is not allowed on /stream'],
 ];
 
@@ -158,6 +168,14 @@ describe('routes of every built-in target', () => {
       const { status, body } = await request(`${servers.urls.upstream}/io?delay=61`);
       assert.equal(status, 400);
       assert.equal(body.error, "delay must be a number between 0 and 60, got '61'");
+    });
+
+    it('answers /stats with the waits and streams it holds open', async () => {
+      const { status, body } = await request(`${servers.urls.upstream}/stats`);
+      assert.equal(status, 200);
+      assert.deepEqual(Object.keys(body).sort(), ['inFlight', 'pid', 'served', 'server', 'streamsOpen']);
+      assert.equal(body.server, 'upstream');
+      assert.ok((body.served as number) > 0);
     });
 
     it('has no /fanout', async () => {

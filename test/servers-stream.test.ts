@@ -103,6 +103,44 @@ describe('streams through every target', () => {
       if (TARGETS[name].model === 'sync') assert.equal((await statsOf(name)).workers, 1);
     });
   }
+
+  // The Node targets: an async one notices at once (it watches the client while it waits for the
+  // first token); a sync worker, like Gunicorn's, is blocked until the first token and notices
+  // the client is gone when it writes it.
+  for (const name of NODE_SERVERS) {
+    it(`${name}: a client that leaves before the first token ends the upstream stream`, async () => {
+      const DELAY = 1.5;
+      const upstreamStreams = async () => (await request(`${servers.urls.upstream}/stats`)).body.streamsOpen;
+      const req = http.get(`${servers.urls[name]}/stream?tokens=3&interval=0.01&delay=${DELAY}`, {
+        agent: false,
+      });
+      req.on('error', () => {});
+      const sent = performance.now();
+      await waitFor(async () => ((await upstreamStreams()) === 1 ? true : undefined), 1000, 'the stream');
+      req.destroy();
+      const bound = TARGETS[name].model === 'sync' ? DELAY * 1000 + 1000 : 1000;
+      await waitFor(
+        async () => ((await upstreamStreams()) === 0 ? true : undefined),
+        bound,
+        `${name}: the upstream stream closed`,
+      );
+      if (TARGETS[name].model === 'async') {
+        const ms = performance.now() - sent;
+        assert.ok(
+          ms < DELAY * 1000,
+          `${name}: upstream stream open ${ms.toFixed(0)} ms, past the first token`,
+        );
+      }
+      await waitFor(
+        async () => ((await statsOf(name)).inFlight === 0 ? true : undefined),
+        1000,
+        `${name}: nothing in flight`,
+      );
+      const next = await request(`${servers.urls[name]}/io?delay=0`);
+      assert.equal(next.status, 200);
+      assert.ok(next.ms < 500, `${name}: next request took ${next.ms.toFixed(0)} ms`);
+    });
+  }
 });
 
 describe('a stream whose upstream is down', () => {

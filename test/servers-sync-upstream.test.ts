@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { drawDelay } from '../servers/lib/delay-dist.ts';
 import { HttpError } from '../servers/lib/http-error.ts';
 import { createSyncUpstreamClient, type SyncUpstreamClient } from '../servers/lib/sync-upstream.ts';
 import { closedPort, silentServer, useServers } from './helpers/servers.ts';
@@ -46,6 +47,11 @@ describe('sync upstream client', () => {
     const started = performance.now();
     for (let i = 0; i < 5; i++) client.call({ delay: 0.02, dist: 'fixed' });
     assert.ok(performance.now() - started >= 100);
+  });
+
+  it('returns the delay the upstream drew', () => {
+    const params = { delay: 0.05, dist: 'exponential', seed: 11 } as const;
+    assert.equal(client.call(params), drawDelay(params));
   });
 
   it('throws 504 after delay + timeout when the upstream never answers, and is usable again', () => {

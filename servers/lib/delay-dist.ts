@@ -59,17 +59,28 @@ export function normalQuantile(p: number): number {
 }
 
 /**
- * The delay to wait, in seconds: exactly `delay` when fixed; exponential with mean `delay`;
- * lognormal with median `delay` and log-sd `sigma`. Clamped to LIMITS.maxDelaySeconds.
+ * The delay at quantile `q` of a profile (its inverse CDF), in seconds: `delay` when fixed;
+ * -delay·ln(1-q) for exponential (mean `delay`); delay·e^(sigma·Φ⁻¹(q)) for lognormal (median
+ * `delay`). Clamped to LIMITS.maxDelaySeconds, as the draws are. Also what a client expects a
+ * percentile to be: quantileDelay(p, 0.99) is the p99 of the delays it will be sent.
+ */
+export function quantileDelay(p: Pick<IoParams, 'delay' | 'dist' | 'sigma'>, q: number): number {
+  if (p.dist === 'fixed') return p.delay;
+  const value =
+    p.dist === 'exponential'
+      ? -p.delay * Math.log(1 - q)
+      : p.delay * Math.exp((p.sigma ?? DEFAULT_SIGMA) * normalQuantile(q));
+  return Math.min(value, LIMITS.maxDelaySeconds);
+}
+
+/**
+ * The delay to wait, in seconds, drawn from the profile: with a seed, the quantile at
+ * uniformFromSeed(seed) (a pure function of the parameters); without, at a Math.random() one.
  */
 export function drawDelay(p: IoParams, random: () => number = Math.random): number {
   if (p.dist === 'fixed') return p.delay;
   const u = p.seed === undefined ? Math.min(Math.max(random(), 1e-12), 1 - 1e-12) : uniformFromSeed(p.seed);
-  const value =
-    p.dist === 'exponential'
-      ? -p.delay * Math.log(1 - u)
-      : p.delay * Math.exp((p.sigma ?? DEFAULT_SIGMA) * normalQuantile(u));
-  return Math.min(value, LIMITS.maxDelaySeconds);
+  return quantileDelay(p, u);
 }
 
 /**

@@ -95,19 +95,30 @@ export function handleClientErrors(server: Server): Server {
   return answerNodeRejections(server);
 }
 
-/** Path without the query string, for the frameworks that do not split it for us. */
+/**
+ * A request target split as the frameworks' parser (parseurl) splits it, so the servers without
+ * a framework route the same requests: the fragment is dropped (`/io?delay=1#x` asks for delay
+ * 1), and an absolute-form target (`GET http://host/health`, valid HTTP/1.1, what a proxy sends)
+ * is routed by its path.
+ */
+export function splitTarget(target: string): { path: string; search: string } {
+  const hash = target.indexOf('#');
+  let rest = hash === -1 ? target : target.slice(0, hash);
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i.exec(rest);
+  if (absolute) rest = rest.slice(absolute[0].length) || '/';
+  const q = rest.indexOf('?');
+  return q === -1 ? { path: rest, search: '' } : { path: rest.slice(0, q), search: rest.slice(q + 1) };
+}
+
+/** Path without the query string, for the servers that have no framework to split it. */
 export function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+  return splitTarget(req.url ?? '/').path;
 }
 
 /** Query values, a repeated key as an array: the shape the frameworks hand the shared parsers. */
 export function queryOf(url: string): Record<string, string | string[]> {
-  const q = url.indexOf('?');
   const out: Record<string, string | string[]> = {};
-  if (q === -1) return out;
-  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+  for (const [key, value] of new URLSearchParams(splitTarget(url).search)) {
     const seen = out[key];
     out[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
   }

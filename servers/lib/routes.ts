@@ -18,9 +18,10 @@ import type { StatsBody } from './stats.ts';
 import type { UpstreamClient } from './upstream-client.ts';
 
 /** How a server waits on the upstream: blocking its thread (sync) or not (async). */
+/** `call` gives the delay the upstream drew, in seconds. */
 export type Upstream =
-  | { readonly model: 'sync'; call(params: IoParams): void }
-  | { readonly model: 'async'; call(params: IoParams): Promise<void> };
+  | { readonly model: 'sync'; call(params: IoParams): number }
+  | { readonly model: 'async'; call(params: IoParams): Promise<number> };
 
 export interface RouteDeps {
   readonly server: NodeTargetName;
@@ -44,13 +45,15 @@ export function createHandlers({ server, upstream, workers, stats }: RouteDeps):
   return {
     '/health': async () => ({ status: 'ok', server, model, workers, pid: process.pid }),
 
-    // With the sync upstream the await is on undefined: the thread was already blocked for the
-    // whole call, as `requests.get()` blocks a Flask view.
+    // With the sync upstream the await is on a plain number: the thread was already blocked for
+    // the whole call, as `requests.get()` blocks a Flask view. `delay` echoes what was asked (the
+    // scale of a profile); `drawnDelay` is what the upstream actually waited, so a client can
+    // tell the server's own overhead from the luck of the draw.
     '/io': async (query) => {
       const params = parseIoParams(query);
       const started = performance.now();
-      await upstream.call(params);
-      return { server, delay: params.delay, elapsedMs: since(started) };
+      const drawnDelay = await upstream.call(params);
+      return { server, delay: params.delay, drawnDelay, elapsedMs: since(started) };
     },
 
     '/fanout': async (query) => {
@@ -79,12 +82,25 @@ export const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control
  * before any byte is sent, so the framework answers it as `{error}`), then returns what relays
  * it onto a response: events as they arrive, with backpressure (pipeline), and the upstream
  * request ended as soon as the client goes away (pipeline destroys the body, undici aborts).
+ * `res` is watched from the start: a client that leaves during the first token's delay ends the
+ * upstream request then, not when that token finally arrives.
  */
 export async function openRelay(
   upstream: UpstreamClient,
   query: Query,
+  res: ServerResponse,
 ): Promise<(res: ServerResponse) => void> {
-  const body: Readable = await upstream.stream(parseStreamParams(query));
+  const params = parseStreamParams(query);
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.once('close', onClose);
+  let body: Readable;
+  try {
+    body = await upstream.stream(params, gone.signal);
+  } finally {
+    // From here on pipeline watches both ends.
+    res.off('close', onClose);
+  }
   return (res) => {
     // Headers leave with the first event (as the upstream's do): time to first byte is time
     // to first token.

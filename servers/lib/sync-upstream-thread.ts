@@ -35,8 +35,7 @@ port.on('message', async (request: CallRequest) => {
   }
   if (request.kind === 'io') {
     try {
-      await client.call(request.params);
-      reply({ id, ok: true });
+      reply({ id, ok: true, delay: await client.call(request.params) });
     } catch (err) {
       reply(failure(id, err));
     }

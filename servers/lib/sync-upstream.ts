@@ -21,8 +21,11 @@ import type { IoParams, StreamParams } from './params.ts';
 import type { UpstreamClientOptions } from './upstream-client.ts';
 
 export interface SyncUpstreamClient {
-  /** One GET /io that blocks the calling thread until the answer; throws HttpError 502/504. */
-  call(params: IoParams): void;
+  /**
+   * One GET /io that blocks the calling thread until the answer; returns the delay the upstream
+   * drew (seconds); throws HttpError 502/504.
+   */
+  call(params: IoParams): number;
   /**
    * One GET /stream, relayed the way a sync worker relays it: the thread blocks until the next
    * event, `write`s it, lets it flush, and blocks again, until the stream ends. Throws HttpError
@@ -43,7 +46,7 @@ export type CallRequest =
 
 /** Sent back; `id` ties it to its call so a late answer to a call that gave up is discarded. */
 export type CallReply =
-  | { readonly id: number; readonly ok: true }
+  | { readonly id: number; readonly ok: true; readonly delay?: number }
   | { readonly id: number; readonly ok: false; readonly status: number; readonly message: string }
   | { readonly id: number; readonly chunk: string };
 
@@ -111,7 +114,7 @@ export function createSyncUpstreamClient(options: UpstreamClientOptions): SyncUp
       for (;;) {
         const reply = next(id, budgetMs);
         if ('chunk' in reply) continue;
-        if (reply.ok) return;
+        if (reply.ok) return reply.delay ?? params.delay;
         throw new HttpError(reply.status, reply.message);
       }
     },

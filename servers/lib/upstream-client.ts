@@ -9,8 +9,11 @@ import { HttpError } from './http-error.ts';
 import { type IoParams, ioQuery, type StreamParams, streamQuery } from './params.ts';
 
 export interface UpstreamClient {
-  /** One GET /io (delay and profile passed on). Resolves on a 200; rejects with HttpError 502/504. */
-  call(params: IoParams): Promise<void>;
+  /**
+   * One GET /io (delay and profile passed on). Resolves on a 200 with the delay the upstream drew
+   * (seconds); rejects with HttpError 502/504.
+   */
+  call(params: IoParams): Promise<number>;
   /**
    * One GET /stream: resolves with the event stream once the upstream answered 200 (rejects with
    * HttpError 502/504 before that). Destroying the body, or `signal`, ends the upstream request.
@@ -57,6 +60,7 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
         if (res.statusCode !== 200) {
           throw new HttpError(502, `upstream answered ${res.statusCode}: ${text.slice(0, 200)}`);
         }
+        return drawnDelay(text, params.delay);
       } catch (err) {
         if (err instanceof HttpError) throw err;
         if (signal.aborted) {
@@ -94,6 +98,19 @@ export function createUpstreamClient({ upstreamUrl, timeoutMs }: UpstreamClientO
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * The upstream says which delay it drew (`{"delay": 0.42}`). An upstream that does not (one a
+ * user points UPSTREAM_URL at) waited the delay asked for, as far as anyone can tell.
+ */
+function drawnDelay(text: string, asked: number): number {
+  try {
+    const { delay } = JSON.parse(text) as { delay?: unknown };
+    return typeof delay === 'number' && Number.isFinite(delay) ? delay : asked;
+  } catch {
+    return asked;
+  }
 }
 
 function describe(err: unknown): string {
