@@ -1,6 +1,7 @@
 // Starts servers as child processes and tells you where they listen: used by `npm run servers`,
-// the k6 runner and the tests. Each child is `node --import tsx servers/<name>.ts`, the same
-// command docker runs, so what is measured is what is launched.
+// the k6 runner and the tests. Each child is `node --import tsx servers/<name>.ts`, or for the
+// Python targets `python3 servers/python/<name>_app.py` (Debian's /usr/bin/python3; PYTHON
+// overrides it), the same commands docker runs, so what is measured is what is launched.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +33,7 @@ export interface StartOptions<N extends ServiceName = ServiceName> {
   readonly syncWorkers?: number;
   /** Upstream of the app servers; default: the one started here, else the environment's UPSTREAM_URL. */
   readonly upstreamUrl?: string;
-  /** Which to start; default all four. */
+  /** Which to start, any of ALL_SERVICE_NAMES; default SERVICE_NAMES (upstream and the Node targets). */
   readonly only?: readonly N[];
   /** Extra environment for every child (e.g. UPSTREAM_TIMEOUT_MS). */
   readonly env?: Readonly<Record<string, string>>;
@@ -186,7 +187,9 @@ function spawnServer(name: ServiceName, env: Record<string, string>, options: { 
     cwd: ROOT,
     env: { ...process.env, ...env },
     // The IPC channel is only a lifeline: a server whose launcher dies sees it close and stops,
-    // so a crashed test run leaves no server (or cluster of workers) behind.
+    // so a crashed test run leaves no server (or cluster of workers) behind. The Python servers
+    // read it too (NODE_CHANNEL_FD, servers/python/common.py), and Gunicorn's workers watch
+    // their arbiter.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let stderr = '';

@@ -9,7 +9,27 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DASHBOARD_FILES, DATASOURCE } from '../grafana/dashboards.ts';
-import { GRAFANA, INFLUXDB, SERVER_NAMES, SERVERS, UPSTREAM } from '../lib/registry.ts';
+import {
+  GRAFANA,
+  INFLUXDB,
+  NODE_TARGET_NAMES,
+  PYTHON_PACKAGES,
+  type ServiceSpec,
+  TARGET_NAMES,
+  TARGETS,
+  type TargetName,
+  UPSTREAM,
+} from '../lib/registry.ts';
+
+/** Every built-in target is a compose service; the Python ones only in the `python` profile. */
+const PYTHON_TARGETS = TARGET_NAMES.filter((n) => TARGETS[n].runtime === 'python');
+const DEFAULT_SERVICES: readonly TargetName[] = NODE_TARGET_NAMES;
+const statsOf = (name: string): ServiceSpec | undefined => {
+  const spec = (TARGETS as Record<string, (typeof TARGETS)[TargetName]>)[name];
+  return spec && 'stats' in spec ? spec.stats : undefined;
+};
+/** The python3 one-liner the Python images are health-checked with (they have no node or curl). */
+const PYTHON_HEALTHCHECK = 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -66,11 +86,15 @@ function bindMounts(svc: Service) {
 const OUTPUT_DIRS = ['./results'];
 
 describe('docker-compose.yml', () => {
-  it('has the stack, the servers and the on-demand k6 service', () => {
-    for (const name of ['upstream', ...SERVER_NAMES, 'influxdb', 'grafana', 'k6']) service(name);
+  it('has the stack, every built-in target and the on-demand k6 service', () => {
+    for (const name of ['upstream', ...TARGET_NAMES, 'influxdb', 'grafana', 'k6']) service(name);
     assert.deepEqual(service('k6').profiles, ['k6'], 'k6 runs only on demand: docker compose run --rm k6');
+    for (const name of PYTHON_TARGETS) {
+      assert.deepEqual(service(name).profiles, ['python'], `${name}: docker compose --profile python up -d`);
+    }
     for (const [name, svc] of Object.entries(services)) {
-      if (name !== 'k6') assert.equal(svc.profiles, undefined, `${name} starts with docker compose up`);
+      if (name !== 'k6' && !(PYTHON_TARGETS as string[]).includes(name))
+        assert.equal(svc.profiles, undefined, `${name} starts with docker compose up`);
     }
   });
 
@@ -80,38 +104,54 @@ describe('docker-compose.yml', () => {
       influxdb: [INFLUXDB.port, 8086],
       grafana: [GRAFANA.port, 3000],
     };
-    for (const name of SERVER_NAMES) expected[name] = [SERVERS[name].port, SERVERS[name].port];
+    for (const name of TARGET_NAMES) expected[name] = [TARGETS[name].port, TARGETS[name].port];
     for (const [name, [host, container]] of Object.entries(expected)) {
-      assert.deepEqual(publishedPorts(service(name)), [{ host, container, address: '127.0.0.1' }], name);
+      const stats = statsOf(name);
+      const want = [{ host, container, address: '127.0.0.1' }];
+      // A separate stats port (flask: Gunicorn's arbiter) is published too, for k6 on the host.
+      if (stats) want.push({ host: stats.port, container: stats.port, address: '127.0.0.1' });
+      assert.deepEqual(publishedPorts(service(name)), want, name);
     }
   });
 
   it('runs each server on its registry port, against the upstream service, health-checked on /health', () => {
     for (const [name, spec] of [
       ['upstream', UPSTREAM] as const,
-      ...SERVER_NAMES.map((n) => [n, SERVERS[n]] as const),
+      ...TARGET_NAMES.map((n) => [n, TARGETS[n]] as const),
     ]) {
       const svc = service(name);
+      const health = `http://127.0.0.1:${spec.port}/health`;
       assert.equal(svc.environment?.[spec.portEnv], String(spec.port), `${name} ${spec.portEnv}`);
-      assert.ok(svc.command?.includes(`servers/${name}.ts`), `${name} runs servers/${name}.ts`);
-      assert.deepEqual(svc.healthcheck?.test, [
-        'CMD',
-        'node',
-        'docker/healthcheck.mjs',
-        `http://127.0.0.1:${spec.port}/health`,
-      ]);
+      if ('runtime' in spec && spec.runtime === 'python') {
+        // The same entry and interpreter as the launcher (servers/launch.ts), from its own image.
+        assert.deepEqual(svc.command, ['python3', `servers/python/${name}_app.py`], name);
+        assert.equal(svc.build?.dockerfile, 'docker/Dockerfile.python', name);
+        assert.deepEqual(svc.healthcheck?.test, ['CMD', 'python3', '-c', PYTHON_HEALTHCHECK, health], name);
+      } else {
+        assert.ok(svc.command?.includes(`servers/${name}.ts`), `${name} runs servers/${name}.ts`);
+        assert.equal(svc.build?.dockerfile, 'docker/Dockerfile', name);
+        assert.deepEqual(svc.healthcheck?.test, ['CMD', 'node', 'docker/healthcheck.mjs', health], name);
+      }
+      const stats = statsOf(name);
+      if (stats)
+        assert.equal(svc.environment?.[stats.portEnv], String(stats.port), `${name} ${stats.portEnv}`);
       if (name !== 'upstream') {
         assert.equal(svc.environment?.[UPSTREAM.urlEnv], `http://upstream:${UPSTREAM.port}`, name);
         assert.equal(svc.depends_on?.upstream?.condition, 'service_healthy', name);
       }
+      if ('model' in spec && spec.model === 'sync') {
+        // The same W as the k6 service plans its slots with.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own variable syntax
+        assert.equal(svc.environment?.SYNC_WORKERS, '${SYNC_WORKERS:-2}', `${name}: SYNC_WORKERS`);
+      }
     }
-    assert.ok('SYNC_WORKERS' in (service('express').environment ?? {}), 'SYNC_WORKERS is configurable');
   });
 
   it('runs the entry files that exist', () => {
     for (const svc of Object.values(services)) {
       for (const arg of svc.command ?? []) {
-        if (/^servers\/.+\.ts$/.test(arg)) assert.ok(existsSync(join(root, arg)), `${arg} does not exist`);
+        if (/^servers\/.+\.(ts|py)$/.test(arg))
+          assert.ok(existsSync(join(root, arg)), `${arg} does not exist`);
       }
     }
   });
@@ -160,12 +200,17 @@ describe('docker-compose.yml', () => {
       'streams into the influxdb service',
     );
     assert.equal(k6.command?.at(-1), '/scripts/suite.js');
-    for (const name of SERVER_NAMES) {
-      assert.equal(k6.environment?.[SERVERS[name].urlEnv], `http://${name}:${SERVERS[name].port}`);
+    // Every built-in target is reachable by name; TARGETS picks which are measured.
+    for (const name of TARGET_NAMES) {
+      assert.equal(k6.environment?.[TARGETS[name].urlEnv], `http://${name}:${TARGETS[name].port}`);
+      const stats = statsOf(name);
+      if (stats) assert.equal(k6.environment?.[stats.urlEnv], `http://${name}:${stats.port}`);
     }
-    assert.ok('SYNC_WORKERS' in (k6.environment ?? {}));
+    for (const variable of ['SYNC_WORKERS', 'TARGETS', 'REFERENCE'])
+      assert.ok(variable in (k6.environment ?? {}), variable);
+    // It waits for the services a plain `up` starts; the python profile's are checked by TARGETS.
     const waitsFor = Object.keys(k6.depends_on ?? {}).sort();
-    assert.deepEqual(waitsFor, [...SERVER_NAMES, 'grafana', 'influxdb'].sort());
+    assert.deepEqual(waitsFor, [...DEFAULT_SERVICES, 'grafana', 'influxdb'].sort());
     assert.ok(
       bindMounts(k6).some((m) => m.source === './results'),
       'results land in ./results',
@@ -227,7 +272,20 @@ describe('Dockerfiles', () => {
     }
   });
 
-  it('start from pinned node 20 slim and grafana/k6 images', () => {
+  it('install in the Python image every Debian package the launcher asks for', () => {
+    const dockerfile = read('docker/Dockerfile.python');
+    for (const pkg of Object.values(PYTHON_PACKAGES)) {
+      assert.match(
+        dockerfile,
+        new RegExp(`\\s${pkg}(\\s|$)`, 'm'),
+        `docker/Dockerfile.python installs ${pkg}`,
+      );
+    }
+    assert.match(dockerfile, /^COPY servers\/python /m);
+    assert.match(dockerfile, /^ENV HOST=0\.0\.0\.0$/m);
+  });
+
+  it('start from pinned node 20 slim, Debian bookworm slim and grafana/k6 images', () => {
     const froms = built.flatMap(({ context, dockerfile }) =>
       read(join(context, dockerfile))
         .split('\n')
@@ -235,7 +293,11 @@ describe('Dockerfiles', () => {
         .map((l) => l.split(/\s+/)[1] ?? ''),
     );
     for (const image of froms) {
-      assert.match(image, /^(node:20-[a-z]+-slim|grafana\/k6:\d+\.\d+\.\d+)$/, `${image} is pinned`);
+      assert.match(
+        image,
+        /^(node:20-[a-z]+-slim|debian:bookworm-slim|grafana\/k6:\d+\.\d+\.\d+)$/,
+        `${image} is pinned`,
+      );
     }
     assert.ok(froms.some((image) => image.startsWith('grafana/k6:')));
   });

@@ -1,15 +1,27 @@
 // The seed's own stack as targets: Flask on Gunicorn's sync workers and Quart on Hypercorn.
 // The route contract is checked with every other target (servers-routes, -profiles, -stream);
 // here, what is Python's own: the sync/async behaviour, flask's /stats on Gunicorn's arbiter
-// while every worker is blocked, and the one line a user gets when a package is missing.
+// while every worker is blocked, 502/504 with the worker free again, stopping (SIGTERM, and the
+// launcher's death reaching Gunicorn's workers), the example server of docs/targets.md against
+// the runner's contract check, and the one line a user gets when a package is missing.
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
-import { PYTHON_TARGET_NAMES, pythonProblem, startServers } from '../servers/launch.ts';
-import { concurrently, fanout, io, request, useServers, waitFor } from './helpers/servers.ts';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { parseTargets, type Target } from '../k6/lib/targets.ts';
+import { checkContract } from '../scripts/contract.ts';
+import {
+  DEFAULT_PYTHON,
+  PYTHON_TARGET_NAMES,
+  pythonProblem,
+  serverFile,
+  startServers,
+} from '../servers/launch.ts';
+import { spawnCollecting } from './helpers/processes.ts';
+import { concurrently, fanout, io, request, silentServer, useServers, waitFor } from './helpers/servers.ts';
 
 const MISSING = pythonProblem(PYTHON_TARGET_NAMES);
 
@@ -58,9 +70,20 @@ describe('flask and quart', { skip: MISSING ?? false }, () => {
       'flask idle',
     );
     assert.ok((after.served as number) >= (before.served as number) + 2);
-    // Arbiter + worker: more than one process's memory, and CPU that only grows.
-    assert.ok((after.rssBytes as number) > 40_000_000);
+    // Arbiter + worker: more than the arbiter's own memory and CPU, and CPU that only grows.
+    const arbiter = procUsage(servers.pids.flask);
+    assert.ok(
+      (after.rssBytes as number) > arbiter.rssBytes * 1.5,
+      `${after.rssBytes} vs ${arbiter.rssBytes}`,
+    );
+    assert.ok((after.cpuSeconds as number) > arbiter.cpuSeconds);
     assert.ok((after.cpuSeconds as number) >= (before.cpuSeconds as number));
+    // A free worker answers /stats on the app's port with the same processes.
+    const own = (await request(`${servers.urls.flask}/stats`)).body;
+    assert.equal(own.pid, servers.pids.flask);
+    assert.ok(
+      Math.abs((own.rssBytes as number) - (after.rssBytes as number)) < 0.2 * (after.rssBytes as number),
+    );
   });
 
   it('a dead upstream gets 502 from both, and flask’s worker is free again', async () => {
@@ -81,6 +104,184 @@ describe('flask and quart', { skip: MISSING ?? false }, () => {
     } finally {
       await running.stop();
     }
+  });
+
+  it('an upstream that never answers gets 504 after delay + UPSTREAM_TIMEOUT_MS, and flask’s worker is free again', async () => {
+    const hanging = await silentServer();
+    const running = await startServers({
+      only: ['flask', 'quart'],
+      ports: { flask: 0, quart: 0 },
+      upstreamUrl: hanging.url,
+      syncWorkers: 1,
+      env: { UPSTREAM_TIMEOUT_MS: '300' },
+      quiet: true,
+    });
+    try {
+      for (const name of ['flask', 'quart'] as const) {
+        const r = await request(io(running.urls[name], 0.2));
+        assert.equal(r.status, 504, name);
+        assert.match(String(r.body.error), /upstream did not answer within 500 ms/);
+        assert.ok(r.ms >= 480 && r.ms < 1500, `${name} took ${r.ms.toFixed(0)} ms`);
+      }
+      assert.equal((await request(`${running.urls.flask}/health`, { timeoutMs: 1000 })).status, 200);
+    } finally {
+      await running.stop();
+      await hanging.close();
+    }
+  });
+});
+
+/** CPU seconds and RSS of one process, as /stats reads them. */
+function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()?.trim().split(/\s+/) ?? [];
+  const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+  // utime and stime, in clock ticks (100 a second on Linux).
+  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100, rssBytes: pages * 4096 };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('stopping', { skip: MISSING ?? false }, () => {
+  for (const name of PYTHON_TARGET_NAMES) {
+    it(`${name} started on its own prints one line, and SIGTERM stops every process of it with code 0`, async () => {
+      const env = {
+        ...process.env,
+        FLASK_PORT: '0',
+        FLASK_STATS_PORT: '0',
+        QUART_PORT: '0',
+        SYNC_WORKERS: '2',
+      };
+      const r = spawnCollecting(DEFAULT_PYTHON, [serverFile(name)], { env });
+      try {
+        await waitFor(async () => (r.stdout().includes('\n') ? true : undefined), 20_000, `${name}'s line`);
+        const line =
+          name === 'flask'
+            ? /^flask listening on (http:\/\/127\.0\.0\.1:\d+) \(sync, 2 workers; stats (http:\/\/127\.0\.0\.1:\d+)\)\n$/
+            : /^quart listening on (http:\/\/127\.0\.0\.1:\d+) \(async, 1 worker\)\n$/;
+        const [, url = '', statsUrl] = line.exec(r.stdout()) ?? assert.fail(`line: ${r.stdout()}`);
+        const workers = await workerPids(url, name === 'flask' ? 2 : 1);
+        if (statsUrl) {
+          const stats = (await request(`${statsUrl}/stats`)).body;
+          assert.equal(stats.pid, r.child.pid, 'the stats thread runs in the arbiter');
+        }
+        r.child.kill('SIGTERM');
+        assert.deepEqual(await r.exit, { code: 0, signal: null });
+        assert.equal(r.stderr(), '');
+        for (const pid of workers)
+          await waitFor(async () => (alive(pid) ? undefined : true), 2000, `worker ${pid} gone`);
+      } finally {
+        r.child.kill('SIGKILL');
+      }
+    });
+  }
+
+  it('the launcher’s death stops the arbiter, a worker blocked on the upstream, and quart', async () => {
+    // A launcher in its own process, killed with SIGKILL: no stop() runs, only the lifeline.
+    const hanging = await silentServer();
+    const launch = pathToFileURL(path.resolve('servers/launch.ts')).href;
+    const code = `
+      import { startServers } from ${JSON.stringify(launch)};
+      const s = await startServers({ only: ['flask', 'quart'], ports: { flask: 0, quart: 0 },
+        upstreamUrl: ${JSON.stringify(hanging.url)}, syncWorkers: 1, quiet: true });
+      console.log(JSON.stringify({ urls: s.urls, pids: s.pids }));`;
+    const launcher = spawnCollecting(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', code],
+      {
+        env: process.env,
+      },
+    );
+    try {
+      const started = await waitFor(
+        async () => (launcher.stdout().includes('\n') ? JSON.parse(launcher.stdout()) : undefined),
+        20_000,
+        `the launcher (${launcher.stderr()})`,
+      );
+      const [worker] = await workerPids(started.urls.flask, 1);
+      // The only worker now waits on an upstream that never answers.
+      const blocked = request(io(started.urls.flask, 0), { timeoutMs: 20_000 }).catch(() => undefined);
+      await waitFor(
+        async () => ((await request(`${started.urls.quart}/health`)).status === 200 ? true : undefined),
+        2000,
+        'quart',
+      );
+      launcher.child.kill('SIGKILL');
+      await launcher.exit;
+      const pids = [started.pids.flask, worker as number, started.pids.quart];
+      // SIGTERM from the lifeline; Gunicorn kills a blocked worker after its 3 s grace.
+      await waitFor(async () => (pids.some(alive) ? undefined : true), 8000, `${pids} gone`);
+      await blocked;
+    } finally {
+      launcher.child.kill('SIGKILL');
+      await hanging.close();
+    }
+  });
+});
+
+/** The pids of a Gunicorn's W workers, as each answers /health (fresh connections, any worker). */
+async function workerPids(url: string, w: number): Promise<number[]> {
+  const pids = new Set<number>();
+  await waitFor(
+    async () => {
+      pids.add((await request(`${url}/health`)).body.pid as number);
+      return pids.size === w ? true : undefined;
+    },
+    5000,
+    `${w} workers answering`,
+  );
+  return [...pids];
+}
+
+describe('the example server of docs/targets.md', () => {
+  // The very block a user copies: it must pass the runner's contract check and measure as async.
+  const servers = useServers<'upstream'>({ only: ['upstream'] });
+  let dir = '';
+  let mine: ReturnType<typeof spawnCollecting> | undefined;
+  let url = '';
+  before(async () => {
+    const doc = readFileSync(new URL('../docs/targets.md', import.meta.url), 'utf8');
+    const code = /```python\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(code, 'docs/targets.md has a python block');
+    dir = mkdtempSync(path.join(tmpdir(), 'io-bench-mine-'));
+    writeFileSync(path.join(dir, 'mine.py'), code);
+    mine = spawnCollecting(DEFAULT_PYTHON, [path.join(dir, 'mine.py')], {
+      env: { ...process.env, PORT: '0', UPSTREAM_URL: servers.urls.upstream },
+    });
+    const started = mine;
+    const line = await waitFor(
+      async () => /^mine listening on (\S+) \(async, 1 worker\)\n$/.exec(started.stdout())?.[1],
+      10_000,
+      `mine's line (${started.stderr()})`,
+    );
+    url = line;
+  });
+  after(() => {
+    mine?.child.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes the contract check, waits on the upstream, and refuses bad input', async () => {
+    const [target] = parseTargets(`mine=${url};model=async`);
+    assert.deepEqual(await checkContract(target as Target), { workers: 1 });
+    const r = await request(io(url, 0.2));
+    assert.equal(r.status, 200);
+    assert.ok(r.ms >= 195, `${r.ms} ms`);
+    const f = await request(fanout(url, 0.2, 5));
+    assert.ok(f.status === 200 && f.ms < 450, `fanout ${f.status} in ${f.ms.toFixed(0)} ms`);
+    const seeded = `${url}/io?delay=0.05&dist=lognormal&sigma=0.5&seed=7`;
+    assert.equal((await request(seeded)).status, 200);
+    assert.equal((await request(`${url}/io?delay=abc`)).status, 400);
+    assert.equal((await request(`${url}/nope`)).status, 404);
+    const stats = (await request(`${url}/stats`)).body;
+    assert.ok((stats.cpuSeconds as number) > 0 && (stats.rssBytes as number) > 1_000_000);
+    assert.ok((stats.served as number) >= 5, 'served counts the requests');
   });
 });
 

@@ -6,6 +6,9 @@ CPU and memory of a set of processes read from /proc (no psutil: Debian's stack 
 import json
 import os
 import re
+import signal
+import threading
+import time
 
 MAX_URL_LENGTH = 2048
 MIN_DELAY, MAX_DELAY = 0, 60
@@ -163,6 +166,28 @@ def process_usage(pid, children=False):
     return ticks / CLOCK_TICKS, rss_pages * PAGE_SIZE
 
 
+def children_of(pid):
+    """Process ids whose parent is `pid` (a Gunicorn worker finds its siblings this way)."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        return found
+    except OSError:
+        pass
+    # Kernels without /proc/<pid>/task/<tid>/children: scan every process's parent.
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
 def listen_queue(port):
     """Connections waiting in the kernel's accept queue of a listening TCP port (/proc/net/tcp*):
     the ones that found every sync worker busy."""
@@ -184,3 +209,43 @@ def listen_queue(port):
 def announce(name, url, model, workers, stats_url=None):
     extra = f"; stats {stats_url}" if stats_url else ""
     print(f"{name} listening on {url} ({model}, {workers} worker{'' if workers == 1 else 's'}{extra})", flush=True)
+
+
+def watch_launcher(force_after=5.0):
+    """The launcher (servers/launch.ts) spawns every server with a Node IPC channel as a
+    lifeline, as it does its Node servers: when the launcher dies, however it dies, the channel
+    reads end-of-file. Then stop as on SIGTERM, and exit anyway after `force_after` seconds, so
+    a crashed test run leaves no server (nor Gunicorn worker) behind. Nothing when started by
+    hand or by Docker (no NODE_CHANNEL_FD)."""
+    raw = os.environ.pop("NODE_CHANNEL_FD", "")
+    os.environ.pop("NODE_CHANNEL_SERIALIZATION_MODE", None)
+    if not raw.isdigit():
+        return
+    fd = int(raw)
+
+    def watch():
+        try:
+            os.set_blocking(fd, True)
+            # The launcher never writes to the channel; anything read is ignored.
+            while os.read(fd, 4096):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(force_after)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="launcher-lifeline", daemon=True).start()
+
+
+def watch_parent(interval=0.5):
+    """For a Gunicorn worker: exit when the arbiter is gone (killed with SIGKILL), instead of
+    noticing only after the current request (up to 65 s) or Gunicorn's own check."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="arbiter-lifeline", daemon=True).start()

@@ -20,6 +20,7 @@ from flask import Flask, Response, request, stream_with_context
 from gunicorn.app.base import BaseApplication
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree (nor in the image's COPY)
 import common  # noqa: E402
 
 NAME = "flask"
@@ -149,8 +150,11 @@ def dispatch(path):
         if request.method not in ("GET", "HEAD") or (route not in ROUTES and route != "/stats"):
             raise common.route_miss(request.method, route)
         if route == "/stats":
-            # A free worker answers too; the arbiter's stats port answers always.
-            return json_response(200, stats_body(os.getppid(), [], CONFIG["port"]))
+            # A free worker answers too, with the same figures (the arbiter and its workers);
+            # the arbiter's stats port answers always.
+            arbiter = os.getppid()
+            port = request.environ.get("SERVER_PORT", CONFIG["port"])
+            return json_response(200, stats_body(arbiter, common.children_of(arbiter), int(port)))
         result = ROUTES[route]()
         if not isinstance(result, Response):
             return json_response(200, result)
@@ -189,6 +193,11 @@ class StatsHandler(BaseHTTPRequestHandler):
         pass
 
 
+def post_fork(arbiter, worker):
+    """Runs in each new worker: it exits as soon as its arbiter is gone."""
+    common.watch_parent()
+
+
 def when_ready(arbiter):
     """Runs in the arbiter once it listens: start the stats thread, then say where both are."""
     stats = ThreadingHTTPServer((CONFIG["host"], STATS_PORT), StatsHandler)
@@ -216,10 +225,13 @@ class Gunicorn(BaseApplication):
             # Long enough for the longest wait (60 s) and a stream; 30 s, the default, would
             # kill a worker that is only waiting on its upstream.
             "timeout": 300,
-            "graceful_timeout": 5,
+            # On SIGTERM a worker blocked on the upstream is killed after this; shorter than the
+            # launcher's 5 s before it kills the arbiter, so no worker outlives its arbiter.
+            "graceful_timeout": 3,
             "accesslog": None,
             "loglevel": "warning",
             "when_ready": when_ready,
+            "post_fork": post_fork,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
@@ -229,4 +241,5 @@ class Gunicorn(BaseApplication):
 
 
 if __name__ == "__main__":
+    common.watch_launcher()
     Gunicorn().run()

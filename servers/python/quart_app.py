@@ -18,6 +18,7 @@ from hypercorn.config import Config
 from quart import Quart, Response, request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree (nor in the image's COPY)
 import common  # noqa: E402
 
 NAME = "quart"
@@ -206,4 +207,5 @@ async def main():
 
 
 if __name__ == "__main__":
+    common.watch_launcher()
     asyncio.run(main())
