@@ -74,10 +74,13 @@ describe('streams through every target', () => {
       // Time to first token about the delay; then one event per interval, not a burst at the end.
       const [first = 0] = s.arrivals;
       assert.ok(first >= 195 && first < 400, `first token after ${first.toFixed(0)} ms`);
-      for (let i = 1; i < s.arrivals.length; i++) {
-        const gap = (s.arrivals[i] as number) - (s.arrivals[i - 1] as number);
-        assert.ok(gap > 60 && gap < 200, `${name}: gap ${i} was ${gap.toFixed(0)} ms`);
-      }
+      // Spread over the four intervals rather than bunched at the end; the median gap near the
+      // interval (a single late event on a busy machine shortens the gap after it, not the rest).
+      const gaps = s.arrivals.slice(1).map((t, i) => t - (s.arrivals[i] as number));
+      const span = (s.arrivals[4] as number) - first;
+      assert.ok(span >= 300 && span < 700, `${name}: events spread over ${span.toFixed(0)} ms`);
+      const median = [...gaps].sort((x, y) => x - y)[2] as number;
+      assert.ok(median > 70 && median < 160, `${name}: gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
     });
   }
 
