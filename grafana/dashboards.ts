@@ -1,14 +1,24 @@
-// The two Grafana dashboards, built from the registry's metric, tag and server names so a rename
+// The three Grafana dashboards, built from the registry's metric, tag and target names so a rename
 // cannot leave a panel silently empty. `npm run dashboards:build` writes them to
 // grafana/dashboards/*.json (what Grafana provisions); a test fails when the committed JSON
 // differs from what this module builds.
 //
-// InfluxQL cannot divide one tag value by another (express latency / koa latency), so ratios
-// are computed by Grafana transformations: one table query per server, grouped by scenario and
-// aliased with the server's name; `joinByField` on scenario puts them side by side; and
-// `calculateField` (binary) divides the columns; `filterFieldsByName` and `organize` keep the
-// scenario, the ratios and the theory, in that order. Tables are joined in `outerTabular`
-// mode because the key is a string (the time-series `outer` join sorts keys as numbers).
+// Two kinds of per-server panel:
+// - Panels that show a figure per scenario (or per N) and server read whatever `server` tag
+//   values the run has, user targets included: one time-series query grouped by the tags, and
+//   `joinByLabels` turns its series into one row per scenario with a column per server.
+// - Ratio panels (speedup over the reference, CPU per request) cover the built-in targets only.
+//   InfluxQL cannot divide one tag value's series by another's (express latency / koa latency),
+//   so Grafana does it, and its transformations need fixed field names: one table query per
+//   built-in target, grouped by scenario and aliased with the target's name; `joinByField` on
+//   scenario puts them side by side; `calculateField` (binary) divides the columns;
+//   `filterFieldsByName` and `organize` keep the scenario, the ratios and the theory, in that
+//   order. A target without data has no column, its ratio is not calculated (Grafana returns the
+//   frame unchanged), and its bars stay empty. Tables are joined in `outerTabular` mode because
+//   the key is a string (the time-series `outer` join sorts keys as numbers).
+//
+// Every query is filtered by the run (`testid`, a single-value variable defaulting to the newest
+// run), so two runs in one time range never mix.
 
 import type {
   Dashboard,
@@ -22,16 +32,17 @@ import type {
   VariableModel,
 } from '@grafana/schema';
 import {
-  ASYNC_SERVERS,
+  DEFAULT_REFERENCE,
   METRICS,
   type Phase,
   RECOMMENDATIONS,
   REQUEST_NAMES,
-  SERVER_NAMES,
-  type ServerName,
   STRESS_OPEN_SCENARIO,
-  SYNC_SERVER,
+  SWEEP,
   TAGS,
+  TARGET_NAMES,
+  TARGETS,
+  type TargetName,
 } from '../lib/registry.ts';
 
 /** Must equal the uid in grafana/provisioning/datasources/influxdb.yaml. */
@@ -40,13 +51,30 @@ export const DATASOURCE = { type: 'influxdb', uid: 'k6-influxdb' } as const sati
 /** The schema version of the pinned Grafana image (docker-compose.yml), so it loads them unmigrated. */
 export const SCHEMA_VERSION = 42;
 
-export const DASHBOARD_UIDS = { speedup: 'io-bench-speedup', cpu: 'io-bench-cpu' } as const;
+export const DASHBOARD_UIDS = {
+  speedup: 'io-bench-speedup',
+  cpu: 'io-bench-cpu',
+  sweep: 'io-sweep',
+} as const;
 
 /** The committed files, relative to the repository root. */
 export const DASHBOARD_FILES = {
   speedup: 'grafana/dashboards/io-speedup.json',
   cpu: 'grafana/dashboards/io-cpu.json',
+  sweep: 'grafana/dashboards/io-sweep.json',
 } as const;
+
+/** The built-in targets the ratio panels cover (fixed field names), in the registry's order. */
+export const BUILTIN_TARGETS: readonly TargetName[] = TARGET_NAMES;
+/** What the `reference` variable offers: the sync built-ins. */
+export const REFERENCE_OPTIONS: readonly TargetName[] = TARGET_NAMES.filter(
+  (n) => TARGETS[n].model === 'sync',
+);
+/** Whose latency speedups the stat panels average (summary.json: async targets only). */
+export const ASYNC_BUILTINS: readonly TargetName[] = TARGET_NAMES.filter((n) => TARGETS[n].model === 'async');
+
+/** Dashboard variables besides the scenario and server tag filters. */
+export const VARIABLES = { testid: TAGS.testid, reference: 'reference' } as const;
 
 /** A full stress run takes about 20 minutes; the range shows it while it runs and just after. */
 const TIME_RANGE = { from: 'now-30m', to: 'now' };
@@ -60,9 +88,11 @@ export const FIELDS = {
   /** Per scenario, the mean / the largest latency speedup of the async servers. */
   average: 'average',
   max: 'max',
-  latency: (server: ServerName) => `${server} latency`,
-  completed: (server: ServerName) => `${server} completed`,
-  cpuMs: (server: ServerName) => `${server} cpu ms`,
+  /** The reference target's column (whichever target the `reference` variable names). */
+  reference: 'reference',
+  latency: (target: string) => `${target} latency`,
+  completed: (target: string) => `${target} completed`,
+  cpuMs: (target: string) => `${target} cpu ms`,
 } as const;
 
 // --- InfluxQL -----------------------------------------------------------------------------------
@@ -80,17 +110,30 @@ export interface InfluxTarget {
 const ident = (name: string) => `"${name}"`;
 const literal = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 const is = (tag: string, value: string) => `${ident(tag)} = ${literal(value)}`;
-/** A multi-value template variable named like its tag (Grafana expands it to `(a|b|c)`). */
-const inVariable = (tag: string) => `${ident(tag)} =~ /^$${tag}$/`;
+/** A template variable named like its tag (Grafana expands a multi-value one to `(a|b|c)`). */
+const inVariable = (tag: string, variable = tag) => `${ident(tag)} =~ /^$${variable}$/`;
+const notInVariable = (tag: string, variable = tag) => `${ident(tag)} !~ /^$${variable}$/`;
+
+/** The run the dashboard shows: every query has it, so two runs in one time range never mix. */
+const RUN = inVariable(TAGS.testid, VARIABLES.testid);
 
 /** The measured IO requests: the /io route after warm-up (the CPU sampler's /stats polls excluded). */
-const MEASURED_IO = [is(TAGS.name, REQUEST_NAMES.io), is(TAGS.phase, MEASURE)];
+/**
+ * The measured requests: /io, and /stream in stream scenarios (the route each slot measures, as
+ * summary.json takes it); never the CPU sampler's /stats polls or setup's /health.
+ */
+export const MEASURED_ROUTES = `${ident(TAGS.name)} =~ /^(${[REQUEST_NAMES.io, REQUEST_NAMES.stream]
+  .map((route) => route.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))
+  .join('|')})$/`;
+
+/** The measured requests after warm-up. */
+const MEASURED_IO = [MEASURED_ROUTES, is(TAGS.phase, MEASURE)];
 
 /** The closed-model scenarios only: the open-model variant is reported apart (as in summary.json). */
 const CLOSED_MODEL = `${ident(TAGS.scenario)} != ${literal(STRESS_OPEN_SCENARIO)}`;
 
 function select(expression: string, measurement: string, conditions: string[], groupBy: string[], fill = '') {
-  const where = [...conditions, '$timeFilter'].join(' AND ');
+  const where = [...conditions, RUN, '$timeFilter'].join(' AND ');
   const tail = fill ? ` ${fill}` : '';
   return `SELECT ${expression} FROM ${ident(measurement)} WHERE ${where} GROUP BY ${groupBy.join(', ')}${tail}`;
 }
@@ -103,25 +146,76 @@ function seriesTarget(refId: string, query: string, alias: string): InfluxTarget
   return { refId, datasource: DATASOURCE, query, rawQuery: true, resultFormat: 'time_series', alias };
 }
 
-/** One table query per server: `expression AS "<alias(server)>"` per scenario. */
-function perServerByScenario(
+/**
+ * One table query per built-in target: `expression AS "<alias(target)>"` per scenario. With
+ * `compared`, the reference's own query is empty (`server !~ /^$reference$/`): a target is not
+ * compared with itself.
+ */
+function perTargetByScenario(
   refPrefix: string,
-  servers: readonly ServerName[],
+  targets: readonly string[],
   expression: string,
   measurement: string,
   conditions: string[],
-  alias: (server: ServerName) => string,
+  alias: (target: string) => string,
+  compared = false,
 ): InfluxTarget[] {
-  return servers.map((server) =>
+  return targets.map((target) =>
     tableTarget(
-      `${refPrefix}${server}`,
+      `${refPrefix}${target}`,
       select(
-        `${expression} AS ${ident(alias(server))}`,
+        `${expression} AS ${ident(alias(target))}`,
         measurement,
-        [is(TAGS.server, server), ...conditions, inVariable(TAGS.scenario)],
+        [
+          is(TAGS.server, target),
+          ...(compared ? [notInVariable(TAGS.server, VARIABLES.reference)] : []),
+          ...conditions,
+          inVariable(TAGS.scenario),
+        ],
         [ident(TAGS.scenario)],
       ),
     ),
+  );
+}
+
+/** The reference target's figure per scenario, whichever sync target `$reference` names. */
+function referenceByScenario(
+  refId: string,
+  expression: string,
+  measurement: string,
+  conditions: string[],
+  alias: string,
+): InfluxTarget {
+  return tableTarget(
+    refId,
+    select(
+      `${expression} AS ${ident(alias)}`,
+      measurement,
+      [inVariable(TAGS.server, VARIABLES.reference), ...conditions, inVariable(TAGS.scenario)],
+      [ident(TAGS.scenario)],
+    ),
+  );
+}
+
+/**
+ * One series per (key, server) over the whole range, named by the server: `joinByLabels` makes
+ * it a row per key value with a column per server, whatever servers the run has.
+ */
+function perServerBy(
+  key: string,
+  expression: string,
+  measurement: string,
+  conditions: string[],
+): InfluxTarget {
+  return seriesTarget(
+    'A',
+    select(
+      expression,
+      measurement,
+      [...conditions, inVariable(TAGS.server)],
+      [ident(key), ident(TAGS.server)],
+    ),
+    `$tag_${TAGS.server}`,
   );
 }
 
@@ -160,6 +254,20 @@ function perServerOverTime(
 // --- Transformations ----------------------------------------------------------------------------
 
 export type BinaryOperator = '+' | '-' | '*' | '/';
+
+/** Series (labelled fields) -> one table: a row per `join` label values, a column per `value` label value. */
+export interface JoinByLabelsOptions {
+  value: string;
+  join: string[];
+}
+
+export interface ConvertFieldTypeOptions {
+  conversions: { targetField: string; destinationType: 'number' | 'string' }[];
+}
+
+export interface SortByOptions {
+  sort: { field: string; desc: boolean }[];
+}
 
 export interface JoinByFieldOptions {
   byField: string;
@@ -202,6 +310,9 @@ export interface OrganizeOptions {
 
 export type Transformation =
   | (DataTransformerConfig<JoinByFieldOptions> & { id: 'joinByField' })
+  | (DataTransformerConfig<JoinByLabelsOptions> & { id: 'joinByLabels' })
+  | (DataTransformerConfig<ConvertFieldTypeOptions> & { id: 'convertFieldType' })
+  | (DataTransformerConfig<SortByOptions> & { id: 'sortBy' })
   | (DataTransformerConfig<CalculateFieldOptions | ReduceRowOptions> & { id: 'calculateField' })
   | (DataTransformerConfig<FilterFieldsByNameOptions> & { id: 'filterFieldsByName' })
   | (DataTransformerConfig<OrganizeOptions> & { id: 'organize' });
@@ -210,6 +321,22 @@ const joinOnScenario = (): Transformation => ({
   id: 'joinByField',
   options: { byField: FIELDS.scenario, mode: 'outerTabular' },
 });
+
+/** A row per scenario (or per N), a column per server. */
+const joinServersBy = (key: string): Transformation => ({
+  id: 'joinByLabels',
+  options: { value: TAGS.server, join: [key] },
+});
+
+/**
+ * Rows in numeric order of a string tag (InfluxDB orders series by tag value as text: 1, 10,
+ * 100, 2, ...): to a number, sorted, back to a string, which the bar chart needs for its x axis.
+ */
+const numericOrder = (field: string): Transformation[] => [
+  { id: 'convertFieldType', options: { conversions: [{ targetField: field, destinationType: 'number' }] } },
+  { id: 'sortBy', options: { sort: [{ field, desc: false }] } },
+  { id: 'convertFieldType', options: { conversions: [{ targetField: field, destinationType: 'string' }] } },
+];
 
 const byName = (name: string) => ({ matcher: { id: 'byName' as const, options: name } });
 
@@ -287,6 +414,9 @@ interface PanelSpec {
   min?: number;
   /** Stat panels: the reducer over the rows, and whether to show the recommendation's label. */
   stat?: { calc: StatCalc; recommendation?: boolean };
+  /** Bar charts: the category field (default: scenario), and a log-scale value axis. */
+  xField?: string;
+  logScale?: boolean;
 }
 
 function fieldConfig(spec: PanelSpec): FieldConfigSource {
@@ -304,7 +434,11 @@ function fieldConfig(spec: PanelSpec): FieldConfigSource {
   }
   const custom: Record<string, unknown> =
     spec.type === 'barchart'
-      ? { fillOpacity: 80, lineWidth: 1, axisSoftMin: 0 }
+      ? {
+          fillOpacity: 80,
+          lineWidth: 1,
+          ...(spec.logScale ? { scaleDistribution: { type: 'log', log: 10 } } : { axisSoftMin: 0 }),
+        }
       : { drawStyle: 'line', lineWidth: 2, fillOpacity: 10, showPoints: 'never', spanNulls: true };
   return {
     defaults: {
@@ -341,7 +475,7 @@ function panelOptions(spec: PanelSpec): Record<string, unknown> {
   }
   if (spec.type === 'barchart') {
     return {
-      xField: FIELDS.scenario,
+      xField: spec.xField ?? FIELDS.scenario,
       orientation: 'auto',
       showValue: 'always',
       stacking: 'none',
@@ -390,27 +524,83 @@ function layout(specs: PanelSpec[]): Panel[] {
 
 // --- Dashboards ---------------------------------------------------------------------------------
 
-function tagVariable(tag: string, label: string): VariableModel {
-  const query = `SHOW TAG VALUES FROM ${ident(METRICS.httpReqDuration)} WITH KEY = ${ident(tag)}`;
+/** Scenario tag value of every sweep sample. */
+const SWEEP_ONLY = is(TAGS.scenario, SWEEP.scenario);
+
+function queryVariable(
+  name: string,
+  label: string,
+  query: string,
+  multi: boolean,
+  sort: number,
+): VariableModel {
   return {
-    name: tag,
+    name,
     label,
     type: 'query',
     datasource: DATASOURCE,
     query,
     definition: query,
-    refresh: 2, // on time range change, so a new scenario or server shows up
-    multi: true,
-    includeAll: true,
-    current: { selected: true, text: ['All'], value: ['$__all'] },
+    refresh: 2, // on time range change, so a new run, scenario or server shows up
+    multi,
+    includeAll: multi,
+    // No current value for the run: Grafana selects the first option, the newest run.
+    current: multi ? { selected: true, text: ['All'], value: ['$__all'] } : {},
     options: [],
-    sort: 1,
+    sort,
     hide: 0,
     skipUrlSync: false,
   } as VariableModel;
 }
 
-function dashboard(uid: string, title: string, description: string, panels: PanelSpec[]): Dashboard {
+/**
+ * The run to show: its `testid`, newest first. The ids are timestamps (20261127-101500), so a
+ * descending alphabetical sort (2) puts the latest run first, and Grafana selects it. `where`
+ * keeps to runs that have data for this dashboard (suite runs, or sweeps).
+ */
+function testidVariable(where: string): VariableModel {
+  const query = `SHOW TAG VALUES FROM ${ident(METRICS.ioCompleted)} WITH KEY = ${ident(TAGS.testid)} WHERE ${where}`;
+  return queryVariable(VARIABLES.testid, 'Run (testid)', query, false, 2);
+}
+
+/**
+ * Tag values of the selected run (and `extra` conditions) in any measurement, so a scenario
+ * that only some metrics carry (a stream's stream_ttft) is offered too; multi-select with All.
+ */
+function tagVariable(tag: string, label: string, extra: string[] = []): VariableModel {
+  const where = [RUN, ...extra].join(' AND ');
+  const query = `SHOW TAG VALUES WITH KEY = ${ident(tag)} WHERE ${where}`;
+  return queryVariable(tag, label, query, true, 1);
+}
+
+/** The sync target every ratio divides by: a custom variable over the sync built-ins. */
+function referenceVariable(): VariableModel {
+  const options = REFERENCE_OPTIONS.map((name) => ({
+    text: name,
+    value: name,
+    selected: name === DEFAULT_REFERENCE,
+  }));
+  return {
+    name: VARIABLES.reference,
+    label: 'Reference (sync)',
+    type: 'custom',
+    query: REFERENCE_OPTIONS.join(','),
+    multi: false,
+    includeAll: false,
+    current: { selected: true, text: DEFAULT_REFERENCE, value: DEFAULT_REFERENCE },
+    options,
+    hide: 0,
+    skipUrlSync: false,
+  } as VariableModel;
+}
+
+function dashboard(
+  uid: string,
+  title: string,
+  description: string,
+  variables: VariableModel[],
+  panels: PanelSpec[],
+): Dashboard {
   return {
     uid,
     title,
@@ -453,14 +643,50 @@ function dashboard(uid: string, title: string, description: string, panels: Pane
         },
       ],
     },
-    templating: { list: [tagVariable(TAGS.scenario, 'Scenario'), tagVariable(TAGS.server, 'Server')] },
+    templating: { list: variables },
     panels: layout(panels),
   };
 }
 
-/** The latency speedup of every async server per closed-model scenario, reduced per row. */
+/** Suite runs: a run with scenarios other than the sweep's. */
+const SUITE_RUNS = `${ident(TAGS.scenario)} != ${literal(SWEEP.scenario)}`;
+
+const suiteVariables = (reference: boolean): VariableModel[] => [
+  testidVariable(SUITE_RUNS),
+  tagVariable(TAGS.scenario, 'Scenario'),
+  tagVariable(TAGS.server, 'Server'),
+  ...(reference ? [referenceVariable()] : []),
+];
+
+// --- Speedup dashboard: ratios over the reference (built-in targets) ---------------------------
+
+const referenceLatency = (conditions: string[]) =>
+  referenceByScenario(
+    'latency_reference',
+    'mean("value")',
+    METRICS.httpReqDuration,
+    conditions,
+    FIELDS.latency(FIELDS.reference),
+  );
+
+const builtinLatencies = (conditions: string[]) =>
+  perTargetByScenario(
+    'latency_',
+    BUILTIN_TARGETS,
+    'mean("value")',
+    METRICS.httpReqDuration,
+    conditions,
+    FIELDS.latency,
+    true,
+  );
+
+const latencyRatios = (targets: readonly string[]) =>
+  targets.map((target) => divide(FIELDS.latency(FIELDS.reference), FIELDS.latency(target), target));
+
+/** The latency speedup of every async built-in per closed-model scenario, reduced per row. */
 function speedupStat(title: string, description: string, calc: StatCalc, recommendation = false): PanelSpec {
   const field = calc === 'mean' ? FIELDS.average : FIELDS.max;
+  const conditions = [...MEASURED_IO, CLOSED_MODEL];
   return {
     title,
     description,
@@ -470,26 +696,31 @@ function speedupStat(title: string, description: string, calc: StatCalc, recomme
     w: 8,
     h: 5,
     stat: { calc, recommendation },
-    targets: perServerByScenario(
-      'latency_',
-      SERVER_NAMES,
-      'mean("value")',
-      METRICS.httpReqDuration,
-      [...MEASURED_IO, CLOSED_MODEL],
-      FIELDS.latency,
-    ),
+    targets: [
+      referenceLatency(conditions),
+      ...perTargetByScenario(
+        'latency_',
+        ASYNC_BUILTINS,
+        'mean("value")',
+        METRICS.httpReqDuration,
+        conditions,
+        FIELDS.latency,
+      ),
+    ],
     transformations: [
       joinOnScenario(),
-      ...ASYNC_SERVERS.map((server) => divide(FIELDS.latency(SYNC_SERVER), FIELDS.latency(server), server)),
-      reduceRow([...ASYNC_SERVERS], calc, field),
+      ...latencyRatios(ASYNC_BUILTINS),
+      reduceRow([...ASYNC_BUILTINS], calc, field),
       { id: 'filterFieldsByName', options: { include: { names: [FIELDS.scenario, field] } } },
     ],
   };
 }
 
+const ASYNC_LIST = ASYNC_BUILTINS.join(', ');
+
 const averageSpeedup = speedupStat(
   'Average latency speedup',
-  'The one-number answer: the latency speedup averaged over every async server and closed-model scenario shown (summary.json averageSpeedup). Its colour is the migration matrix: orange < 2×, yellow 2–5×, green 5–10×, dark green ≥ 10×.',
+  `The one-number answer: the latency speedup over the reference ($reference), averaged over every async built-in target (${ASYNC_LIST}) and closed-model scenario shown (summary.json averageSpeedup). Its colour is the migration matrix: orange < 2×, yellow 2–5×, green 5–10×, dark green ≥ 10×.`,
   'mean',
 );
 const recommendation = speedupStat(
@@ -500,42 +731,33 @@ const recommendation = speedupStat(
 );
 const maxSpeedup = speedupStat(
   'Largest latency speedup',
-  'The best case: the largest latency speedup of any async server in any closed-model scenario shown (summary.json maxSpeedup).',
+  `The best case: the largest latency speedup over the reference of any async built-in target (${ASYNC_LIST}) in any closed-model scenario shown (summary.json maxSpeedup).`,
   'max',
 );
 
+const BUILTIN_NOTE =
+  'Built-in targets only (InfluxQL cannot divide one server’s series by another’s, so Grafana divides fixed columns); a target the run did not measure has no bar. Ignores the server filter: it needs the reference.';
+
 const latencySpeedup: PanelSpec = {
-  title: 'Latency speedup over express, by scenario',
-  description:
-    'How much faster is each async server? Mean /io latency of express divided by the async server’s, measured phase only, beside the theory max(1, N/W). 1 means no gain. Ignores the server filter: it needs express.',
+  title: 'Latency speedup over the reference, by scenario',
+  description: `How much faster is each target than the reference ($reference)? Mean /io latency of the reference divided by the target’s, measured phase only, beside the theory max(1, N/W) of the run’s reference. 1 means no gain. ${BUILTIN_NOTE}`,
   type: 'barchart',
   unit: 'suffix:×',
   decimals: 2,
   min: 0,
   w: 12,
   h: 9,
-  targets: [
-    ...perServerByScenario(
-      'latency_',
-      SERVER_NAMES,
-      'mean("value")',
-      METRICS.httpReqDuration,
-      MEASURED_IO,
-      FIELDS.latency,
-    ),
-    theoryTarget(),
-  ],
+  targets: [referenceLatency(MEASURED_IO), ...builtinLatencies(MEASURED_IO), theoryTarget()],
   transformations: [
     joinOnScenario(),
-    ...ASYNC_SERVERS.map((server) => divide(FIELDS.latency(SYNC_SERVER), FIELDS.latency(server), server)),
-    ...keepOnly([FIELDS.scenario, ...ASYNC_SERVERS, FIELDS.theory]),
+    ...latencyRatios(BUILTIN_TARGETS),
+    ...keepOnly([FIELDS.scenario, ...BUILTIN_TARGETS, FIELDS.theory]),
   ],
 };
 
 const throughputSpeedup: PanelSpec = {
-  title: 'Throughput speedup over express, by scenario',
-  description:
-    'How many more requests does each async server complete? /io responses completed inside the measurement window (io_completed) by the async server divided by express’s, beside the theory. Every server gets the same window, so this is the ratio of requests per second.',
+  title: 'Throughput speedup over the reference, by scenario',
+  description: `How many more requests does each target complete than the reference ($reference)? /io responses completed inside the measurement window (io_completed) by the target divided by the reference’s, beside the theory. Every target of a scenario gets the same window, so this is the ratio of requests per second. ${BUILTIN_NOTE}`,
   type: 'barchart',
   unit: 'suffix:×',
   decimals: 2,
@@ -543,44 +765,106 @@ const throughputSpeedup: PanelSpec = {
   w: 12,
   h: 9,
   targets: [
-    ...perServerByScenario(
+    referenceByScenario(
+      'completed_reference',
+      'sum("value")',
+      METRICS.ioCompleted,
+      [],
+      FIELDS.completed(FIELDS.reference),
+    ),
+    ...perTargetByScenario(
       'completed_',
-      SERVER_NAMES,
+      BUILTIN_TARGETS,
       'sum("value")',
       METRICS.ioCompleted,
       [],
       FIELDS.completed,
+      true,
     ),
     theoryTarget(),
   ],
   transformations: [
     joinOnScenario(),
-    ...ASYNC_SERVERS.map((server) => divide(FIELDS.completed(server), FIELDS.completed(SYNC_SERVER), server)),
-    ...keepOnly([FIELDS.scenario, ...ASYNC_SERVERS, FIELDS.theory]),
+    ...BUILTIN_TARGETS.map((target) =>
+      divide(FIELDS.completed(target), FIELDS.completed(FIELDS.reference), target),
+    ),
+    ...keepOnly([FIELDS.scenario, ...BUILTIN_TARGETS, FIELDS.theory]),
   ],
 };
 
-function latencyPercentile(percentile: number): PanelSpec {
+// --- Per scenario and server: every target of the run, user targets included -------------------
+
+interface ByServerSpec {
+  title: string;
+  description: string;
+  unit: string;
+  decimals?: number;
+  w: number;
+  h: number;
+  expression: string;
+  measurement: string;
+  conditions: string[];
+}
+
+/** A bar per scenario and server: one query grouped by scenario and server, joined by labels. */
+function byScenarioAndServer(spec: ByServerSpec): PanelSpec {
   return {
-    title: `p${percentile} latency by scenario`,
-    description: `What does a client wait, at the ${percentile}th percentile? /io request duration per scenario and server, measured phase only. The IO delay alone is the floor; sync queueing shows above it.`,
+    title: spec.title,
+    description: spec.description,
     type: 'barchart',
-    unit: 'ms',
-    decimals: 0,
+    unit: spec.unit,
+    ...(spec.decimals === undefined ? {} : { decimals: spec.decimals }),
     min: 0,
-    w: 12,
-    h: 9,
-    targets: perServerByScenario(
-      `p${percentile}_`,
-      SERVER_NAMES,
-      `percentile("value", ${percentile})`,
-      METRICS.httpReqDuration,
-      [...MEASURED_IO, inVariable(TAGS.server)],
-      (server) => server,
-    ),
-    transformations: [joinOnScenario(), ...keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
+    w: spec.w,
+    h: spec.h,
+    targets: [
+      perServerBy(TAGS.scenario, spec.expression, spec.measurement, [
+        ...spec.conditions,
+        inVariable(TAGS.scenario),
+      ]),
+    ],
+    transformations: [joinServersBy(TAGS.scenario)],
   };
 }
+
+function latencyPercentile(percentile: number): PanelSpec {
+  return byScenarioAndServer({
+    title: `p${percentile} latency by scenario`,
+    description: `What does a client wait, at the ${percentile}th percentile? /io request duration per scenario and server (every target of the run), measured phase only. The IO delay alone is the floor; sync queueing shows above it.`,
+    unit: 'ms',
+    decimals: 0,
+    w: 8,
+    h: 9,
+    expression: `percentile("value", ${percentile})`,
+    measurement: METRICS.httpReqDuration,
+    conditions: MEASURED_IO,
+  });
+}
+
+function ttftPercentile(percentile: number): PanelSpec {
+  return byScenarioAndServer({
+    title: `Time to first token p${percentile}, by stream scenario`,
+    description: `Streamed answers: how long until the first token arrives, at the ${percentile}th percentile? stream_ttft (k6’s time to first byte of a /stream request) per stream scenario and server, measured phase only. Empty when the run has no stream scenario (npm run k6:stream).`,
+    unit: 'ms',
+    decimals: 0,
+    w: 8,
+    h: 8,
+    expression: `percentile("value", ${percentile})`,
+    measurement: METRICS.streamTtft,
+    conditions: [is(TAGS.phase, MEASURE)],
+  });
+}
+
+const tokensPerSecond: PanelSpec = {
+  title: 'Tokens per second (streams)',
+  description:
+    'How fast does each server stream tokens? stream_tokens (server-sent events received by responses completed inside the measurement window) summed per second, one line per server. Empty when the run has no stream scenario.',
+  type: 'timeseries',
+  unit: 'suffix: tokens/s',
+  w: 8,
+  h: 8,
+  targets: [perServerOverTime('sum("value")', METRICS.streamTokens, [], '1s')],
+};
 
 const throughputOverTime: PanelSpec = {
   title: 'Throughput: completed /io requests per second',
@@ -601,36 +885,26 @@ const latencyOverTime: PanelSpec = {
   unit: 'ms',
   w: 12,
   h: 8,
-  targets: [
-    perServerOverTime('percentile("value", 95)', METRICS.httpReqDuration, [is(TAGS.name, REQUEST_NAMES.io)]),
-  ],
+  targets: [perServerOverTime('percentile("value", 95)', METRICS.httpReqDuration, [MEASURED_ROUTES])],
 };
 
-const errorRate: PanelSpec = {
+const errorRate: PanelSpec = byScenarioAndServer({
   title: 'Error rate by scenario',
   description:
-    'Did any server fail requests? Share of failed /io requests (http_req_failed) per scenario and server, warm-up included, as summary.json counts them. Should be 0: a non-zero bar makes the speedup beside it suspect (stress-open is expected to fail on express: its clients time out).',
-  type: 'barchart',
+    'Did any server fail requests? Share of failed /io requests (http_req_failed) per scenario and server, warm-up included, as summary.json counts them. Should be 0: a non-zero bar makes the speedup beside it suspect (stress-open is expected to fail on a sync target: its clients time out).',
   unit: 'percentunit',
   decimals: 1,
-  min: 0,
   w: 12,
   h: 8,
-  targets: perServerByScenario(
-    'failed_',
-    SERVER_NAMES,
-    'mean("value")',
-    METRICS.httpReqFailed,
-    [is(TAGS.name, REQUEST_NAMES.io), inVariable(TAGS.server)],
-    (server) => server,
-  ),
-  transformations: [joinOnScenario(), ...keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
-};
+  expression: 'mean("value")',
+  measurement: METRICS.httpReqFailed,
+  conditions: [MEASURED_ROUTES],
+});
 
 const vus: PanelSpec = {
   title: 'Virtual users',
   description:
-    'How many clients are looping right now? k6 active VUs (not tagged by scenario or server: the slots show as steps).',
+    'How many clients are looping right now? k6 active VUs of the run (not tagged by scenario or server: the slots show as steps; with several load generators, the largest).',
   type: 'timeseries',
   unit: 'none',
   w: 12,
@@ -639,6 +913,8 @@ const vus: PanelSpec = {
     seriesTarget('A', select('max("value")', METRICS.vus, [], ['time($__interval)'], 'fill(none)'), 'VUs'),
   ],
 };
+
+// --- CPU dashboard ------------------------------------------------------------------------------
 
 const cpuPercent: PanelSpec = {
   title: 'Server CPU (% of one core) over time',
@@ -654,7 +930,7 @@ const cpuPercent: PanelSpec = {
 const cpuPerRequest: PanelSpec = {
   title: 'CPU ms per request, by scenario',
   description:
-    'What does one request cost in CPU? CPU seconds spent inside the measurement window (server_cpu_seconds) ×1000 divided by the /io requests completed in it (io_completed), per scenario and server.',
+    'What does one request cost in CPU? CPU seconds spent inside the measurement window (server_cpu_seconds) ×1000 divided by the /io requests completed in it (io_completed), per scenario and server. Built-in targets only: the two figures are different measurements, which InfluxQL cannot divide per server, so Grafana divides fixed columns.',
   type: 'barchart',
   unit: 'ms',
   decimals: 3,
@@ -662,17 +938,17 @@ const cpuPerRequest: PanelSpec = {
   w: 12,
   h: 9,
   targets: [
-    ...perServerByScenario(
+    ...perTargetByScenario(
       'cpu_',
-      SERVER_NAMES,
+      BUILTIN_TARGETS,
       'sum("value") * 1000',
       METRICS.serverCpuSeconds,
       [inVariable(TAGS.server)],
       FIELDS.cpuMs,
     ),
-    ...perServerByScenario(
+    ...perTargetByScenario(
       'completed_',
-      SERVER_NAMES,
+      BUILTIN_TARGETS,
       'sum("value")',
       METRICS.ioCompleted,
       [inVariable(TAGS.server)],
@@ -681,31 +957,23 @@ const cpuPerRequest: PanelSpec = {
   ],
   transformations: [
     joinOnScenario(),
-    ...SERVER_NAMES.map((server) => divide(FIELDS.cpuMs(server), FIELDS.completed(server), server)),
-    ...keepOnly([FIELDS.scenario, ...SERVER_NAMES]),
+    ...BUILTIN_TARGETS.map((target) => divide(FIELDS.cpuMs(target), FIELDS.completed(target), target)),
+    ...keepOnly([FIELDS.scenario, ...BUILTIN_TARGETS]),
   ],
 };
 
-const cpuSeconds: PanelSpec = {
+const cpuSeconds: PanelSpec = byScenarioAndServer({
   title: 'CPU seconds per slot, by scenario',
   description:
-    'How much CPU did each server burn in its measurement window? server_cpu_seconds summed per scenario and server.',
-  type: 'barchart',
+    'How much CPU did each server burn in its measurement window? server_cpu_seconds summed per scenario and server (every target of the run).',
   unit: 's',
   decimals: 2,
-  min: 0,
   w: 12,
   h: 8,
-  targets: perServerByScenario(
-    'cpu_',
-    SERVER_NAMES,
-    'sum("value")',
-    METRICS.serverCpuSeconds,
-    [inVariable(TAGS.server)],
-    (server) => server,
-  ),
-  transformations: [joinOnScenario(), ...keepOnly([FIELDS.scenario, ...SERVER_NAMES])],
-};
+  expression: 'sum("value")',
+  measurement: METRICS.serverCpuSeconds,
+  conditions: [],
+});
 
 const rss: PanelSpec = {
   title: 'Resident memory (RSS)',
@@ -720,7 +988,7 @@ const rss: PanelSpec = {
 const inFlight: PanelSpec = {
   title: 'Requests in flight',
   description:
-    'How many requests is the server holding? On express this includes connections queued for a busy worker: the queue the theory predicts.',
+    'How many requests is the server holding? On a sync target this includes connections queued for a busy worker: the queue the theory predicts.',
   type: 'timeseries',
   unit: 'none',
   w: 12,
@@ -728,11 +996,124 @@ const inFlight: PanelSpec = {
   targets: [perServerOverTime('max("value")', METRICS.serverInFlight, [])],
 };
 
+// --- Sweep dashboard: figures against the number of clients N ----------------------------------
+
+/**
+ * A bar per N and server. The bar chart needs a string x field and draws its categories evenly
+ * spaced; the sweep's N (1, 2, 5, 10, 20, ...) climb in near-equal ratios, so the axis is, in
+ * effect, logarithmic, each tick labelled with the exact N.
+ */
+function byClients(spec: ByServerSpec & { logScale?: boolean }): PanelSpec {
+  return {
+    title: spec.title,
+    description: spec.description,
+    type: 'barchart',
+    unit: spec.unit,
+    ...(spec.decimals === undefined ? {} : { decimals: spec.decimals }),
+    ...(spec.logScale ? { logScale: true } : { min: 0 }),
+    xField: TAGS.clients,
+    w: spec.w,
+    h: spec.h,
+    targets: [perServerBy(TAGS.clients, spec.expression, spec.measurement, [...spec.conditions, SWEEP_ONLY])],
+    transformations: [joinServersBy(TAGS.clients), ...numericOrder(TAGS.clients)],
+  };
+}
+
+const SWEEP_NOTE =
+  'x: the number of concurrent clients N (closed loop). A sync target stops past 20 delays of theoretical latency: its bars end there (sweep.json lists the skipped points).';
+
+const sweepMean = byClients({
+  title: 'Mean /io latency vs clients N',
+  description: `How does latency grow with concurrency? Mean /io latency per N and server, measured phase only, log scale. Theory: a sync target max(1, N/W)·d, an async one d until its own limit. ${SWEEP_NOTE}`,
+  unit: 'ms',
+  decimals: 0,
+  logScale: true,
+  w: 12,
+  h: 9,
+  expression: 'mean("value")',
+  measurement: METRICS.httpReqDuration,
+  conditions: MEASURED_IO,
+});
+
+const sweepP50 = byClients({
+  title: 'p50 /io latency vs clients N',
+  description: `What does a typical client wait at each N? Median /io latency per N and server, measured phase only, log scale. ${SWEEP_NOTE}`,
+  unit: 'ms',
+  decimals: 0,
+  logScale: true,
+  w: 12,
+  h: 9,
+  expression: 'percentile("value", 50)',
+  measurement: METRICS.httpReqDuration,
+  conditions: MEASURED_IO,
+});
+
+const sweepCompleted = byClients({
+  title: 'Completed /io requests per slot vs clients N',
+  description: `How much work did each server get done at each N? /io responses completed inside the slot’s measurement window (io_completed), per N and server. A count, not a rate: the window length is not in InfluxDB, so requests per second cannot be derived in InfluxQL (sweep.json has them). Async slots at one N share a window; a sync slot lasts at least six of its cycles, so from about 6·W clients its window is longer and its count is not comparable. ${SWEEP_NOTE}`,
+  unit: 'short',
+  decimals: 0,
+  w: 12,
+  h: 9,
+  expression: 'sum("value")',
+  measurement: METRICS.ioCompleted,
+  conditions: [],
+});
+
+const sweepServerCpu = byClients({
+  title: 'Server CPU vs clients N',
+  description: `What does each server spend on CPU at each N? server_cpu_percent (all processes, % of one core) averaged over the slot. ${SWEEP_NOTE}`,
+  unit: 'percent',
+  decimals: 0,
+  w: 12,
+  h: 9,
+  expression: 'mean("value")',
+  measurement: METRICS.serverCpuPercent,
+  conditions: [],
+});
+
+const sweepK6Cpu = byClients({
+  title: 'k6 (load generator) CPU vs clients N',
+  description:
+    'Is the load generator the bottleneck? k6’s own CPU over each slot’s window (sweep_k6_cpu_percent, % of one core), per N and target measured. Near a full core per k6 process, the measured latency includes k6’s own queueing: such points are flagged generator-bound in sweep.json.',
+  unit: 'percent',
+  decimals: 0,
+  w: 12,
+  h: 9,
+  expression: 'mean("value")',
+  measurement: METRICS.sweepK6CpuPercent,
+  conditions: [],
+});
+
+const sweepThroughputOverTime: PanelSpec = {
+  title: 'Throughput over time: completed /io requests per second',
+  description:
+    'The rate behind each point: io_completed summed per second, one line per server; each slot (one N, one target) is a plateau.',
+  type: 'timeseries',
+  unit: 'reqps',
+  w: 12,
+  h: 9,
+  targets: [
+    seriesTarget(
+      'A',
+      select(
+        'sum("value")',
+        METRICS.ioCompleted,
+        [SWEEP_ONLY, inVariable(TAGS.server)],
+        ['time(1s)', ident(TAGS.server)],
+        'fill(none)',
+      ),
+      `$tag_${TAGS.server}`,
+    ),
+  ],
+};
+
 export function speedupDashboard(): Dashboard {
   return dashboard(
     DASHBOARD_UIDS.speedup,
     'IO benchmark — speedup',
-    'How much faster is an async server than a sync one when every request waits on IO? Filled by the k6 suite (`--out influxdb`).',
+    'How much faster is an async server than a sync one when every request waits on IO? One run (testid) of the k6 suite (`--out influxdb`).',
+    suiteVariables(true),
     [
       averageSpeedup,
       recommendation,
@@ -741,10 +1122,14 @@ export function speedupDashboard(): Dashboard {
       throughputSpeedup,
       latencyPercentile(50),
       latencyPercentile(95),
+      latencyPercentile(99),
       throughputOverTime,
       latencyOverTime,
       errorRate,
       vus,
+      ttftPercentile(50),
+      ttftPercentile(95),
+      tokensPerSecond,
     ],
   );
 }
@@ -753,13 +1138,24 @@ export function cpuDashboard(): Dashboard {
   return dashboard(
     DASHBOARD_UIDS.cpu,
     'IO benchmark — CPU',
-    'What does waiting on IO cost each server in CPU and memory? Server-side figures sampled by the k6 suite from each server’s /stats.',
+    'What does waiting on IO cost each server in CPU and memory? Server-side figures sampled by the k6 suite from each server’s /stats, for one run (testid).',
+    suiteVariables(false),
     [cpuPercent, cpuPerRequest, cpuSeconds, rss, inFlight],
   );
 }
 
+export function sweepDashboard(): Dashboard {
+  return dashboard(
+    DASHBOARD_UIDS.sweep,
+    'IO benchmark — concurrency sweep',
+    'Latency, work done and CPU against the number of concurrent clients N, for every target of one sweep run (npm run k6:sweep).',
+    [testidVariable(SWEEP_ONLY), tagVariable(TAGS.server, 'Server', [SWEEP_ONLY])],
+    [sweepMean, sweepP50, sweepCompleted, sweepThroughputOverTime, sweepServerCpu, sweepK6Cpu],
+  );
+}
+
 export function buildDashboards(): Record<keyof typeof DASHBOARD_FILES, Dashboard> {
-  return { speedup: speedupDashboard(), cpu: cpuDashboard() };
+  return { speedup: speedupDashboard(), cpu: cpuDashboard(), sweep: sweepDashboard() };
 }
 
 /** The committed form: two-space JSON with a final newline. */

@@ -1,4 +1,4 @@
-// Every panel of both dashboards run the way Grafana runs it, against a real InfluxDB 1.x
+// Every panel of the dashboards run the way Grafana runs it, against a real InfluxDB 1.x
 // filled by a real k6 run, and the ratios the dashboards show held against summary.json.
 //
 // Where the data comes from:
@@ -7,7 +7,13 @@
 // - otherwise: test/fixtures/influx-smoke.lp.gz and influx-smoke-summary.json, recorded from
 //   such a live run by this very test: RECORD_INFLUX_FIXTURE=1 with k6 on PATH exports the
 //   measurements the dashboards read (exportLineProtocol: SELECT * per measurement, tags and
-//   typed fields as stored, microsecond timestamps) and that run's summary.json.
+//   typed fields as stored, microsecond timestamps) and that run's summary.json. The recorded
+//   fixture predates the `testid` tag: loading it adds testid=fixture to every line (a line that
+//   has one keeps it), so the dashboards' run filter selects it.
+// - plus synthetic line protocol (syntheticLines below) for what the recorded run does not
+//   have yet: a stream scenario (stream_ttft, stream_tokens), a sweep run (scenario `sweep`,
+//   tag `clients`, sweep_k6_cpu_percent), a user target beside the built-ins, and a second
+//   run in the same time range that must not leak into the first.
 //
 // What "the way Grafana runs it" means here, from Grafana 12.4's source:
 // - InfluxQL: `$timeFilter` -> `time >= <from>ms and time <= <to>ms`, `$__interval` from the
@@ -16,11 +22,16 @@
 // - responses -> data frames as the backend's InfluxQL parser builds them: table format, one
 //   frame per query (Time, the tags, then one field per column, each named after its column
 //   with displayNameFromDS); time_series format, one frame per series and column;
+// - template variables: query variables from their SHOW TAG VALUES (interpolated with the
+//   variables before them); a single-value one takes the first value in its sort order, as
+//   Grafana does without a current value; a custom one its current value;
 // - the transformations the dashboards use (joinByField in outerTabular mode, calculateField
-//   binary, filterFieldsByName, organize for ordering), with Grafana's field display-name
-//   rules. Any other option or rule throws, so an unemulated path cannot pass silently.
-//   Checked once against @grafana/data 12.4.3's own transformers on the recorded run: same
-//   field names, same values.
+//   binary and reduceRow, filterFieldsByName, organize for ordering, joinByLabels,
+//   convertFieldType to number / string, sortBy), with Grafana's field display-name rules. Any
+//   other option or rule throws, so an unemulated path cannot pass silently. The first four
+//   were checked once against @grafana/data 12.4.3's own transformers on the recorded run (same
+//   field names, same values); joinByLabels, convertFieldType and sortBy follow Grafana 12's
+//   source (public/app/features/transformers/joinByLabels, grafana-data transformers).
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,30 +43,36 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Dashboard, Panel, VariableModel } from '@grafana/schema';
 import {
+  ASYNC_BUILTINS,
+  BUILTIN_TARGETS,
   buildDashboards,
   type CalculateFieldOptions,
+  type ConvertFieldTypeOptions,
   FIELDS,
   type FilterFieldsByNameOptions,
   type InfluxTarget,
   type JoinByFieldOptions,
+  type JoinByLabelsOptions,
   type OrganizeOptions,
   type ReduceRowOptions,
   recommendationMappings,
+  type SortByOptions,
   type StatCalc,
   type Transformation,
+  VARIABLES,
 } from '../grafana/dashboards.ts';
 import {
-  ASYNC_SERVERS,
+  DEFAULT_REFERENCE,
   INFLUXDB,
   METRICS,
   type Phase,
   REQUEST_NAMES,
-  SERVER_NAMES,
-  type ServerName,
-  SYNC_SERVER,
+  SWEEP,
   TAGS,
+  TARGETS,
 } from '../lib/registry.ts';
 import {
+  addTags,
   exportLineProtocol,
   type InfluxSeries,
   influxdSkipReason,
@@ -79,7 +96,13 @@ const RECORDED = [
   METRICS.serverInFlight,
   METRICS.theorySpeedup,
   METRICS.vus,
+  METRICS.streamTtft,
+  METRICS.streamTokens,
+  METRICS.sweepK6CpuPercent,
 ];
+
+/** The run id the recorded fixture gets (it predates the testid tag). */
+const FIXTURE_TESTID = 'fixture';
 
 /** The part of summary.json (k6 suite, handleSummary) this test compares with. */
 interface ServerFigures {
@@ -95,6 +118,9 @@ interface ServerFigures {
 }
 
 interface SummaryJson {
+  /** The sync target of every speedup (absent in summaries that predate it: express). */
+  reference?: string | null;
+  testid?: string;
   syncWorkers: number;
   averageSpeedup: number | null;
   maxSpeedup: number | null;
@@ -102,13 +128,15 @@ interface SummaryJson {
   scenarios: {
     name: string;
     theorySpeedup: number;
-    servers: Partial<Record<ServerName, ServerFigures>>;
-    speedup: Partial<Record<ServerName, { latency: number | null; throughput: number | null }>>;
+    servers: Partial<Record<string, ServerFigures>>;
+    speedup: Partial<Record<string, { latency: number | null; throughput: number | null }>>;
   }[];
 }
 
 interface Run {
   summary: SummaryJson;
+  /** The run's testid: the dashboards' default run. */
+  testid: string;
   from: number;
   to: number;
   source: string;
@@ -155,28 +183,166 @@ async function liveRun(influx: RunningInfluxDB): Promise<Run> {
       writeFileSync(FIXTURE_LP, gzipSync(`${lines.join('\n')}\n`, { level: 9 }));
       writeFileSync(FIXTURE_SUMMARY, summaryText);
     }
-    const range = await dataRange(influx);
+    const range = await dataRange(influx, JSON.parse(summaryText).testid);
     assert.ok(range.from + PADDING_MS >= started - 1000, 'the data is this run’s');
-    return { summary: JSON.parse(summaryText) as SummaryJson, ...range, source: 'a live k6 smoke run' };
+    const summary = JSON.parse(summaryText) as SummaryJson;
+    assert.ok(summary.testid, 'the runner gives every run a testid');
+    return { summary, testid: summary.testid, ...range, source: 'a live k6 smoke run' };
   } finally {
     rmSync(results, { recursive: true, force: true });
   }
 }
 
 async function fixtureRun(influx: RunningInfluxDB): Promise<Run> {
-  const lines = gunzipSync(readFileSync(FIXTURE_LP)).toString('utf8').split('\n').filter(Boolean);
+  const lines = gunzipSync(readFileSync(FIXTURE_LP))
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => addTags(line, { [TAGS.testid]: FIXTURE_TESTID }));
   await loadLineProtocol(influx, lines);
   const summary = JSON.parse(readFileSync(FIXTURE_SUMMARY, 'utf8')) as SummaryJson;
-  return { summary, ...(await dataRange(influx)), source: `${lines.length} recorded points` };
+  const testid = summary.testid ?? FIXTURE_TESTID;
+  return { summary, testid, ...(await dataRange(influx, testid)), source: `${lines.length} recorded points` };
+}
+
+// --- Synthetic data: what the recorded run does not have yet ------------------------------------
+//
+// Written in the exact shape the k6 suite emits (k6/suite.ts; every sample also carries the
+// run's `testid`): until a fixture recorded from a run with these scenarios replaces them.
+
+/** A user's own server (any name), beside the built-ins: the per-server panels must show it. */
+const USER_TARGET = 'my-server';
+/** A sweep run in the same time range; sorts before FIXTURE_TESTID, so only the filter keeps it out. */
+const SWEEP_TESTID = 'sweep-synthetic';
+/** Another suite run in the same time range, with absurd figures: it must not leak. */
+const OTHER_TESTID = '20000101-000000';
+const SWEEP_N = [1, 2, 5, 10, 20];
+/** Sweep targets: express stops after N = 10 (as a sync target past 20 delays does). */
+const SWEEP_SERVERS = ['express', 'koa', USER_TARGET];
+const STREAM_SCENARIO = 'stream';
+const STREAM_SERVERS = ['express', 'koa', USER_TARGET];
+
+interface Synthetic {
+  lines: string[];
+  /** Expected figures: sweep mean latency, server and k6 CPU, completed; stream TTFT p50 per server. */
+  sweepMean: Record<string, Record<number, number>>;
+  sweepCompleted: Record<string, Record<number, number>>;
+  sweepK6Cpu: Record<string, Record<number, number>>;
+  ttftP50: Record<string, number>;
+}
+
+const modelOf = (server: string) => (server === 'express' ? 'sync' : 'async');
+
+function line(measurement: string, tags: Record<string, string>, value: number, ns: bigint): string {
+  const pairs = Object.entries(tags)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v.replace(/[,= ]/g, (c) => `\\${c}`)}`);
+  return `${[measurement, ...pairs].join(',')} value=${value} ${ns}`;
+}
+
+function syntheticLines(run: Run): Synthetic {
+  const lines: string[] = [];
+  let ns = BigInt(run.from + PADDING_MS) * 1_000_000n;
+  const next = () => {
+    ns += 1_000_000n; // 1 ms apart, so no two points of a series share a timestamp
+    return ns;
+  };
+  const io = { [TAGS.name]: REQUEST_NAMES.io, expected_response: 'true', method: 'GET', status: '200' };
+  const out: Synthetic = { lines, sweepMean: {}, sweepCompleted: {}, sweepK6Cpu: {}, ttftP50: {} };
+
+  // The sweep: per N and target, 4 measured /io requests, their completions, CPU samples, and
+  // k6's own CPU once per slot (at the window's end).
+  for (const n of SWEEP_N) {
+    for (const server of SWEEP_SERVERS) {
+      if (server === 'express' && n > 10) continue;
+      const slot = {
+        [TAGS.scenario]: SWEEP.scenario,
+        [TAGS.server]: server,
+        [TAGS.model]: modelOf(server),
+        [TAGS.clients]: String(n),
+        [TAGS.testid]: SWEEP_TESTID,
+      };
+      const base = server === 'express' ? 300 * Math.max(1, n / 2) : 300 + n;
+      const latencies = [base - 3, base - 1, base + 1, base + 3];
+      for (const ms of latencies) {
+        lines.push(line(METRICS.httpReqDuration, { ...slot, ...io, [TAGS.phase]: MEASURE }, ms, next()));
+        lines.push(line(METRICS.ioCompleted, slot, 1, next()));
+      }
+      // Warm-up requests: outside the measured latency.
+      lines.push(line(METRICS.httpReqDuration, { ...slot, ...io, [TAGS.phase]: 'warmup' }, 99_999, next()));
+      lines.push(line(METRICS.serverCpuPercent, slot, 10 + n, next()));
+      lines.push(line(METRICS.serverCpuPercent, slot, 20 + n, next()));
+      lines.push(line(METRICS.sweepK6CpuPercent, slot, 5 + n / 10, next()));
+      out.sweepMean[server] = { ...out.sweepMean[server], [n]: base };
+      out.sweepCompleted[server] = { ...out.sweepCompleted[server], [n]: latencies.length };
+      out.sweepK6Cpu[server] = { ...out.sweepK6Cpu[server], [n]: 5 + n / 10 };
+    }
+  }
+
+  // A stream scenario in the recorded run: TTFT per measured request, tokens per completion.
+  for (const [i, server] of STREAM_SERVERS.entries()) {
+    const slot = {
+      [TAGS.scenario]: STREAM_SCENARIO,
+      [TAGS.server]: server,
+      [TAGS.model]: modelOf(server),
+      [TAGS.testid]: run.testid,
+    };
+    const ttft = [300 + i, 310 + i, 320 + i];
+    for (const ms of ttft) {
+      lines.push(line(METRICS.streamTtft, { ...slot, [TAGS.phase]: MEASURE }, ms, next()));
+      lines.push(line(METRICS.streamTokens, slot, 50, next()));
+    }
+    out.ttftP50[server] = 310 + i;
+  }
+
+  // A user target in the recorded run's baseline scenario, measured /io requests.
+  for (const ms of [501, 502, 503]) {
+    const tags = {
+      [TAGS.scenario]: 'baseline',
+      [TAGS.server]: USER_TARGET,
+      [TAGS.model]: 'async',
+      [TAGS.testid]: run.testid,
+      ...io,
+      [TAGS.phase]: MEASURE,
+    };
+    lines.push(line(METRICS.httpReqDuration, tags, ms, next()));
+    lines.push(line(METRICS.httpReqFailed, tags, 0, next()));
+  }
+
+  // Another run of the same scenarios and targets in the same range, far off every figure.
+  for (const scenario of run.summary.scenarios) {
+    for (const server of [...Object.keys(scenario.servers), 'flask']) {
+      const slot = {
+        [TAGS.scenario]: scenario.name,
+        [TAGS.server]: server,
+        [TAGS.model]: server === 'flask' || server === 'express' ? 'sync' : 'async',
+        [TAGS.testid]: OTHER_TESTID,
+      };
+      lines.push(line(METRICS.httpReqDuration, { ...slot, ...io, [TAGS.phase]: MEASURE }, 1e6, next()));
+      lines.push(line(METRICS.httpReqFailed, { ...slot, ...io, [TAGS.phase]: MEASURE }, 1, next()));
+      lines.push(line(METRICS.ioCompleted, slot, 1000, next()));
+      lines.push(line(METRICS.serverCpuSeconds, slot, 1000, next()));
+    }
+    lines.push(
+      line(
+        METRICS.theorySpeedup,
+        { [TAGS.scenario]: scenario.name, [TAGS.testid]: OTHER_TESTID },
+        999,
+        next(),
+      ),
+    );
+  }
+  return out;
 }
 
 /** Around the run, as a user would set the dashboard's range to it. */
 const PADDING_MS = 60_000;
 
 /** The run's time span (from k6's vus, sampled every second of the run), padded. */
-async function dataRange(influx: RunningInfluxDB) {
-  const first = await influx.query(`SELECT first("value") FROM "${METRICS.vus}"`);
-  const last = await influx.query(`SELECT last("value") FROM "${METRICS.vus}"`);
+async function dataRange(influx: RunningInfluxDB, testid: string) {
+  const run = `WHERE "${TAGS.testid}" = '${testid}'`;
+  const first = await influx.query(`SELECT first("value") FROM "${METRICS.vus}" ${run}`);
+  const last = await influx.query(`SELECT last("value") FROM "${METRICS.vus}" ${run}`);
   const ms = (r: typeof first) => Number(r.series?.[0]?.values[0]?.[0]);
   return { from: ms(first) - PADDING_MS, to: ms(last) + PADDING_MS };
 }
@@ -538,10 +704,94 @@ function organize(frames: Frame[], options: OrganizeOptions): Frame[] {
   }));
 }
 
+/** public/app/features/transformers/joinByLabels/joinByLabels.ts (Grafana 12). */
+function joinByLabels(frames: Frame[], options: JoinByLabelsOptions): Frame[] {
+  if (!frames.length) return frames;
+  const distinct = new Set(frames.flatMap((f) => f.fields.flatMap((x) => Object.keys(x.labels ?? {}))));
+  // Grafana returns an error frame here; the panel shows the error.
+  if (!distinct.size || !distinct.has(options.value)) throw new Error('joinByLabels: no such labels');
+  const join = (options.join.length ? options.join : [...distinct]).filter((k) => k !== options.value);
+  const names: string[] = [];
+  const found = new Map<string, { keys: string[]; values: Record<string, unknown[]> }>();
+  for (const frame of frames) {
+    for (const field of frame.fields) {
+      if (!field.labels || field.type === 'time') continue;
+      const keys = join.map((k) => field.labels?.[k] as string);
+      const key = keys.join(',');
+      const item = found.get(key) ?? { keys, values: {} };
+      found.set(key, item);
+      const name = field.labels[options.value] as string;
+      item.values[name] = [...(item.values[name] ?? []), ...field.values];
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  const joinValues = join.map((): unknown[] => []);
+  const nameValues = names.map((): unknown[] => []);
+  for (const item of found.values()) {
+    for (let offset = 0, done = false; !done; offset++) {
+      done = true;
+      for (const [i] of join.entries()) joinValues[i]?.push(item.keys[i]);
+      for (const [i, name] of names.entries()) {
+        const values = item.values[name] ?? [];
+        nameValues[i]?.push(values[offset]);
+        if (values.length > offset + 1) done = false;
+      }
+    }
+  }
+  const fields: Field[] = [
+    ...join.map((name, i) => ({ name, type: 'string' as const, values: joinValues[i] ?? [], config: {} })),
+    ...names.map((name, i) => ({ name, type: 'number' as const, values: nameValues[i] ?? [], config: {} })),
+  ];
+  return [{ refId: 'joinByLabels', fields, length: nameValues[0]?.length ?? 0 }];
+}
+
+/** grafana-data convertFieldType: to number (`+v`, '' and null to null) and number to string (`${v}`). */
+function convertFieldType(frames: Frame[], options: ConvertFieldTypeOptions): Frame[] {
+  let out = frames;
+  for (const { targetField, destinationType } of options.conversions) {
+    out = out.map((frame) => ({
+      ...frame,
+      fields: frame.fields.map((field) => {
+        if (!matchesName([targetField], field, frame, out)) return field;
+        if (destinationType === 'number') {
+          const values = field.values.map((v) => {
+            if (v == null || v === '') return null;
+            const n = +(typeof v === 'string' ? v.replace(/,/g, '') : (v as number));
+            return Number.isFinite(n) ? n : null;
+          });
+          return { ...field, type: 'number' as const, values };
+        }
+        if (field.type !== 'number') throw new Error('convertFieldType: only number -> string is emulated');
+        return { ...field, type: 'string' as const, values: field.values.map((v) => `${v}`) };
+      }),
+    }));
+  }
+  return out;
+}
+
+/** grafana-data sortBy: the first sort entry, by display name, numbers ascending or descending. */
+function sortBy(frames: Frame[], options: SortByOptions): Frame[] {
+  const [sort] = options.sort;
+  if (!sort) return frames;
+  return frames.map((frame) => {
+    const key = frame.fields.find((f) => displayName(f, frame, [frame]) === sort.field);
+    if (!key) return frame;
+    if (key.type !== 'number') throw new Error('sortBy: only number fields are emulated');
+    const order = Array.from({ length: frame.length }, (_, i) => i).sort((a, b) => {
+      const d = (key.values[a] as number) - (key.values[b] as number);
+      return sort.desc ? -d : d;
+    });
+    return { ...frame, fields: frame.fields.map((f) => ({ ...f, values: order.map((i) => f.values[i]) })) };
+  });
+}
+
 function transform(frames: Frame[], transformations: Transformation[]): Frame[] {
   return transformations.reduce((data, t) => {
     if (t.disabled) return data;
     if (t.id === 'joinByField') return joinByField(data, t.options);
+    if (t.id === 'joinByLabels') return joinByLabels(data, t.options);
+    if (t.id === 'convertFieldType') return convertFieldType(data, t.options);
+    if (t.id === 'sortBy') return sortBy(data, t.options);
     if (t.id === 'calculateField') return calculateField(data, t.options);
     if (t.id === 'filterFieldsByName') return filterFieldsByName(data, t.options);
     if (t.id === 'organize') return organize(data, t.options);
@@ -549,13 +799,13 @@ function transform(frames: Frame[], transformations: Transformation[]): Frame[] 
   }, frames);
 }
 
-/** A panel's final table as { scenario -> { display name -> value } }. */
-function byScenario(frames: Frame[]): Record<string, Record<string, unknown>> {
+/** A panel's final table as { scenario (or another key) -> { display name -> value } }. */
+function byScenario(frames: Frame[], key: string = FIELDS.scenario): Record<string, Record<string, unknown>> {
   assert.equal(frames.length, 1, 'one joined table');
   const [frame] = frames as [Frame];
   const names = frame.fields.map((f) => displayName(f, frame, frames));
-  const scenario = frame.fields[names.indexOf(FIELDS.scenario)];
-  assert.ok(scenario, 'the table has a scenario column');
+  const scenario = frame.fields[names.indexOf(key)];
+  assert.ok(scenario, `the table has a ${key} column`);
   const out: Record<string, Record<string, unknown>> = {};
   for (let row = 0; row < frame.length; row++) {
     out[String(scenario.values[row])] = Object.fromEntries(
@@ -568,14 +818,53 @@ function byScenario(frames: Frame[]): Record<string, Record<string, unknown>> {
 // --- The tests ----------------------------------------------------------------------------------
 
 const dashboards = buildDashboards();
-const panels = Object.values(dashboards).flatMap((d: Dashboard) =>
-  ((d.panels ?? []) as Panel[]).map((panel) => ({ dashboard: d.title ?? '', panel })),
+type DashboardKey = keyof typeof dashboards;
+const panels = (Object.entries(dashboards) as [DashboardKey, Dashboard][]).flatMap(([key, d]) =>
+  ((d.panels ?? []) as Panel[]).map((panel) => ({ key, dashboard: d.title ?? '', panel })),
 );
 const panelTitled = (title: string) => {
   const found = panels.find((p) => p.panel.title === title);
   assert.ok(found, `no panel titled "${title}"`);
   return found.panel;
 };
+
+/**
+ * A dashboard's variables as Grafana resolves them on load, in order (a query may use the ones
+ * before it): a query variable from its SHOW TAG VALUES, all values when multi (All), else the
+ * first in its sort order (Grafana selects it when there is no current value); a custom one its
+ * current value, or `overrides`.
+ */
+async function resolveVariables(
+  influx: RunningInfluxDB,
+  dashboard: Dashboard,
+  base: Omit<QueryContext, 'variables'>,
+  overrides: Record<string, string[]> = {},
+): Promise<Record<string, string[]>> {
+  const variables: Record<string, string[]> = {};
+  for (const variable of (dashboard.templating?.list ?? []) as VariableModel[]) {
+    const override = overrides[variable.name];
+    if (override) {
+      variables[variable.name] = override;
+      continue;
+    }
+    if (variable.type === 'custom') {
+      const value = (variable.current as { value?: string } | undefined)?.value;
+      assert.ok(value, `${variable.name} has a default`);
+      variables[variable.name] = [value];
+      continue;
+    }
+    assert.equal(variable.type, 'query');
+    const { series = [] } = await influx.query(interpolate(String(variable.query), { ...base, variables }));
+    // SHOW TAG VALUES answers [key, value] rows; Grafana offers the distinct values, sorted.
+    const values = [...new Set(series.flatMap((s) => s.values.map((v) => String(v[1]))))];
+    if (variable.sort === 1) values.sort();
+    else if (variable.sort === 2) values.sort().reverse();
+    else throw new Error(`variable sort ${variable.sort} is not emulated`);
+    assert.ok(values.length > 0, `${variable.name}: no values for ${variable.query}`);
+    variables[variable.name] = variable.multi ? values : values.slice(0, 1);
+  }
+  return variables;
+}
 
 /**
  * The dashboard's figure equals summary.json's, exactly (1e-9) when InfluxDB holds every sample
@@ -612,11 +901,15 @@ async function storedPerSlot(influx: RunningInfluxDB, ctx: QueryContext): Promis
     }
   };
   const bySlot = `GROUP BY "${TAGS.scenario}", "${TAGS.server}"`;
+  const run = `"${TAGS.testid}" =~ /^$${VARIABLES.testid}$/`;
   await read(
-    `SELECT count("value") FROM "${METRICS.httpReqDuration}" WHERE "${TAGS.name}" = '${REQUEST_NAMES.io}' AND "${TAGS.phase}" = '${MEASURE}' AND $timeFilter ${bySlot}`,
+    `SELECT count("value") FROM "${METRICS.httpReqDuration}" WHERE "${TAGS.name}" = '${REQUEST_NAMES.io}' AND "${TAGS.phase}" = '${MEASURE}' AND ${run} AND $timeFilter ${bySlot}`,
     'requests',
   );
-  await read(`SELECT sum("value") FROM "${METRICS.ioCompleted}" WHERE $timeFilter ${bySlot}`, 'completed');
+  await read(
+    `SELECT sum("value") FROM "${METRICS.ioCompleted}" WHERE ${run} AND $timeFilter ${bySlot}`,
+    'completed',
+  );
   return perSlot;
 }
 
@@ -637,44 +930,76 @@ const skip =
 describe('dashboards against a real InfluxDB', { skip }, () => {
   let influx: RunningInfluxDB;
   let run: Run;
+  let synthetic: Synthetic;
+  /** Per dashboard, its variables as Grafana resolves them on load. */
+  const ctxs = {} as Record<DashboardKey, QueryContext>;
   let ctx: QueryContext;
+  let reference: string;
+  /** The targets the run measured (summary.json), the reference first. */
+  let measured: string[];
 
   before(async () => {
     influx = await startInfluxDB();
     run = live ? await liveRun(influx) : await fixtureRun(influx);
-    console.log(`# InfluxDB filled from ${run.source}`);
-    const variables: Record<string, string[]> = {};
-    for (const variable of (Object.values(dashboards)[0]?.templating?.list ?? []) as VariableModel[]) {
-      const { series = [] } = await influx.query(String(variable.query));
-      // SHOW TAG VALUES answers [key, value] rows; Grafana offers the values.
-      variables[variable.name] = series.flatMap((s) => s.values.map((v) => String(v[1])));
+    synthetic = syntheticLines(run);
+    await loadLineProtocol(influx, synthetic.lines);
+    console.log(`# InfluxDB filled from ${run.source}, plus ${synthetic.lines.length} synthetic points`);
+    const base = { from: run.from, to: run.to, maxDataPoints: 1000 };
+    for (const [key, dashboard] of Object.entries(dashboards) as [DashboardKey, Dashboard][]) {
+      ctxs[key] = { ...base, variables: await resolveVariables(influx, dashboard, base) };
     }
-    ctx = { from: run.from, to: run.to, variables, maxDataPoints: 1000 };
+    ctx = ctxs.speedup;
+    reference = run.summary.reference ?? DEFAULT_REFERENCE;
+    const names = new Set(run.summary.scenarios.flatMap((s) => Object.keys(s.servers)));
+    measured = [reference, ...[...names].filter((n) => n !== reference)];
   });
 
   after(async () => {
     await influx?.stop();
   });
 
-  it('offers every scenario and server of the run in the template variables', () => {
-    for (const scenario of run.summary.scenarios)
-      assert.ok(ctx.variables[TAGS.scenario]?.includes(scenario.name));
-    assert.deepEqual([...(ctx.variables[TAGS.server] ?? [])].sort(), [...SERVER_NAMES].sort());
+  const frameOf = async (panel: Panel, c: QueryContext) =>
+    transform(await runPanelQueries(influx, panel, c), (panel.transformations ?? []) as Transformation[]);
+  const tableOf = async (title: string, c: QueryContext = ctx, key?: string) =>
+    byScenario(await frameOf(panelTitled(title), c), key);
+
+  it('selects the newest run by default, and only runs with data for the dashboard', () => {
+    for (const key of ['speedup', 'cpu'] as const)
+      assert.deepEqual(ctxs[key].variables[VARIABLES.testid], [run.testid], key);
+    assert.deepEqual(ctxs.sweep.variables[VARIABLES.testid], [SWEEP_TESTID]);
+    assert.deepEqual(ctx.variables[VARIABLES.reference], [DEFAULT_REFERENCE]);
   });
 
-  for (const { dashboard, panel } of panels) {
+  it('offers every scenario and server of the selected run in the template variables, and only those', () => {
+    for (const scenario of run.summary.scenarios)
+      assert.ok(ctx.variables[TAGS.scenario]?.includes(scenario.name), scenario.name);
+    assert.ok(ctx.variables[TAGS.scenario]?.includes(STREAM_SCENARIO), 'the stream scenario');
+    assert.ok(!ctx.variables[TAGS.scenario]?.includes(SWEEP.scenario), 'the sweep is another run');
+    assert.deepEqual([...(ctx.variables[TAGS.server] ?? [])].sort(), [...measured, USER_TARGET].sort());
+    assert.deepEqual([...(ctxs.sweep.variables[TAGS.server] ?? [])].sort(), [...SWEEP_SERVERS].sort());
+  });
+
+  for (const { key, dashboard, panel } of panels) {
     it(`${dashboard} / ${panel.title}: every query returns data, and so does the panel`, async () => {
-      for (const target of (panel.targets ?? []) as InfluxTarget[]) {
-        const { series = [] } = await influx.query(interpolate(target.query, ctx));
-        assert.ok(
-          series.some((s) => s.values.some((row) => row.slice(1).some((v) => v !== null))),
-          `${target.refId} returned nothing: ${interpolate(target.query, ctx)}`,
-        );
+      const c = ctxs[key];
+      const targets = (panel.targets ?? []) as InfluxTarget[];
+      const answered = [];
+      for (const target of targets) {
+        const { series = [] } = await influx.query(interpolate(target.query, c));
+        if (series.some((s) => s.values.some((row) => row.slice(1).some((v) => v !== null))))
+          answered.push(target.refId);
       }
-      const frames = transform(
-        await runPanelQueries(influx, panel, ctx),
-        (panel.transformations ?? []) as Transformation[],
-      );
+      // A built-in target the run did not measure (flask, quart, control here), and the
+      // reference's own column, answer nothing; the run's targets and the reference all do.
+      for (const target of targets) {
+        const builtin = BUILTIN_TARGETS.find((t) => target.refId.endsWith(`_${t}`));
+        const expected = builtin ? measured.includes(builtin) && builtin !== reference : true;
+        if (builtin && !target.query.includes(`!~ /^$${VARIABLES.reference}$/`))
+          assert.equal(answered.includes(target.refId), measured.includes(builtin), target.refId);
+        else if (expected)
+          assert.ok(answered.includes(target.refId), `${target.refId}: ${interpolate(target.query, c)}`);
+      }
+      const frames = await frameOf(panel, c);
       const numbers = frames.flatMap((f) =>
         f.fields.filter((x) => x.type === 'number').flatMap((x) => x.values),
       );
@@ -690,8 +1015,7 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
     let counted = 0;
     let lost = 0;
     for (const scenario of run.summary.scenarios) {
-      for (const server of SERVER_NAMES) {
-        const f = scenario.servers[server];
+      for (const [server, f] of Object.entries(scenario.servers)) {
         const s = stored.get(`${scenario.name}/${server}`);
         assert.ok(f && s, `${scenario.name}/${server} in both`);
         for (const [k6, influxCount, what] of [
@@ -709,50 +1033,46 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
     console.log(`# ${lost} of ${counted} /io samples share a timestamp with another and are not in InfluxDB`);
   });
 
-  it('shows the latency speedup of summary.json for every scenario, and its theory', async () => {
-    const panel = panelTitled('Latency speedup over express, by scenario');
-    const table = byScenario(
-      transform(await runPanelQueries(influx, panel, ctx), panel.transformations as Transformation[]),
-    );
+  /** Per target, how far its mean latency can move by the samples InfluxDB lost. */
+  const latencyShift = async () => {
     const stored = await storedPerSlot(influx, ctx);
-    const lost = (scenario: string, server: ServerName, f: ServerFigures | undefined) =>
-      meanShift(f, (f?.requests ?? 0) - (stored.get(`${scenario}/${server}`)?.requests ?? 0));
+    return (scenario: SummaryJson['scenarios'][number], server: string) =>
+      meanShift(
+        scenario.servers[server],
+        (scenario.servers[server]?.requests ?? 0) - (stored.get(`${scenario.name}/${server}`)?.requests ?? 0),
+      );
+  };
+
+  it('shows the latency speedup of summary.json for every scenario and built-in target, and its theory', async () => {
+    const table = await tableOf('Latency speedup over the reference, by scenario');
+    const lost = await latencyShift();
     for (const scenario of run.summary.scenarios) {
-      const sync = scenario.servers[SYNC_SERVER];
-      for (const server of ASYNC_SERVERS) {
+      for (const server of BUILTIN_TARGETS) {
+        const row = table[scenario.name] ?? {};
+        if (server === reference || !scenario.servers[server]) {
+          // Not compared with itself, not measured: no bar, and no error.
+          assert.ok(!(server in row), `${scenario.name}/${server} has no bar`);
+          continue;
+        }
         const expected = scenario.speedup[server]?.latency;
-        const shift =
-          lost(scenario.name, SYNC_SERVER, sync) + lost(scenario.name, server, scenario.servers[server]);
-        assertClose(
-          table[scenario.name]?.[server],
-          expected,
-          `${scenario.name}/${server}`,
-          (expected ?? 0) * shift,
-        );
+        const shift = lost(scenario, reference) + lost(scenario, server);
+        assertClose(row[server], expected, `${scenario.name}/${server}`, (expected ?? 0) * shift);
       }
       assertClose(table[scenario.name]?.[FIELDS.theory], scenario.theorySpeedup, `${scenario.name} theory`);
     }
   });
 
   it('shows the average and the largest speedup of summary.json, and its recommendation', async () => {
-    const stored = await storedPerSlot(influx, ctx);
+    const lost = await latencyShift();
     // Each pair's speedup may move by its slots' lost samples; the average and max by the most.
     let shift = 0;
     for (const scenario of run.summary.scenarios) {
-      const lost = (server: ServerName) =>
-        meanShift(
-          scenario.servers[server],
-          (scenario.servers[server]?.requests ?? 0) -
-            (stored.get(`${scenario.name}/${server}`)?.requests ?? 0),
-        );
-      for (const server of ASYNC_SERVERS) shift = Math.max(shift, lost(SYNC_SERVER) + lost(server));
+      for (const server of ASYNC_BUILTINS)
+        if (scenario.servers[server])
+          shift = Math.max(shift, lost(scenario, reference) + lost(scenario, server));
     }
     const shown = async (title: string, calc: StatCalc) => {
-      const panel = panelTitled(title);
-      const frames = transform(
-        await runPanelQueries(influx, panel, ctx),
-        panel.transformations as Transformation[],
-      );
+      const frames = await frameOf(panelTitled(title), ctx);
       assert.equal(frames.length, 1);
       const [frame] = frames as [Frame];
       const fields = frame.fields.filter((f) => f.type === 'number');
@@ -773,48 +1093,60 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
         (m.options.from ?? Number.NEGATIVE_INFINITY) <= (value ?? Number.NaN) &&
         (value ?? Number.NaN) <= (m.options.to ?? Number.POSITIVE_INFINITY),
     );
-    assert.ok(mapping?.type === 'range');
+    assert.ok(mapping?.type === 'range', `${value} maps to a recommendation`);
     assert.equal(mapping.options.result.text, run.summary.recommendation);
   });
 
-  it('shows the throughput speedup of summary.json for every scenario', async () => {
-    const panel = panelTitled('Throughput speedup over express, by scenario');
-    const table = byScenario(
-      transform(await runPanelQueries(influx, panel, ctx), panel.transformations as Transformation[]),
-    );
+  it('shows the throughput speedup of summary.json for every scenario and built-in target', async () => {
+    const table = await tableOf('Throughput speedup over the reference, by scenario');
     const stored = await storedPerSlot(influx, ctx);
-    const shift = (scenario: string, server: ServerName, n = 0) =>
+    const shift = (scenario: string, server: string, n = 0) =>
       countShift(n, n - (stored.get(`${scenario}/${server}`)?.completed ?? 0));
     for (const scenario of run.summary.scenarios) {
-      for (const server of ASYNC_SERVERS) {
+      for (const server of BUILTIN_TARGETS) {
+        if (server === reference || !scenario.servers[server]) {
+          assert.ok(!(server in (table[scenario.name] ?? {})), `${scenario.name}/${server} has no bar`);
+          continue;
+        }
         const expected = scenario.speedup[server]?.throughput;
         const tolerance =
           (expected ?? 0) *
-          (shift(scenario.name, SYNC_SERVER, scenario.servers[SYNC_SERVER]?.completed) +
+          (shift(scenario.name, reference, scenario.servers[reference]?.completed) +
             shift(scenario.name, server, scenario.servers[server]?.completed));
         assertClose(table[scenario.name]?.[server], expected, `${scenario.name}/${server}`, tolerance);
       }
     }
   });
 
-  it('shows the CPU seconds and CPU ms per request of summary.json for every scenario and server', async () => {
-    const perRequest = panelTitled('CPU ms per request, by scenario');
-    const seconds = panelTitled('CPU seconds per slot, by scenario');
-    const msTable = byScenario(
-      transform(
-        await runPanelQueries(influx, perRequest, ctx),
-        perRequest.transformations as Transformation[],
-      ),
-    );
-    const sTable = byScenario(
-      transform(await runPanelQueries(influx, seconds, ctx), seconds.transformations as Transformation[]),
-    );
-    const stored = await storedPerSlot(influx, ctx);
+  it('with a reference the run did not measure, the ratio panels show only the theory, without error', async () => {
+    const absent = { ...ctx, variables: { ...ctx.variables, [VARIABLES.reference]: ['flask'] } };
+    assert.ok(!measured.includes('flask'), 'this check needs a run without flask');
+    const table = await tableOf('Latency speedup over the reference, by scenario', absent);
     for (const scenario of run.summary.scenarios) {
-      for (const server of SERVER_NAMES) {
-        const f = scenario.servers[server];
+      assert.deepEqual(
+        Object.keys(table[scenario.name] ?? {}).sort(),
+        [FIELDS.scenario, FIELDS.theory].sort(),
+      );
+    }
+    const frames = await frameOf(panelTitled('Average latency speedup'), absent);
+    const values = frames.flatMap((f) =>
+      f.fields.filter((x) => x.type === 'number').flatMap((x) => x.values),
+    );
+    assert.ok(
+      values.every((v) => v === null),
+      'no speedup to average',
+    );
+  });
+
+  it('shows the CPU seconds and CPU ms per request of summary.json for every scenario and server', async () => {
+    const msTable = await tableOf('CPU ms per request, by scenario', ctxs.cpu);
+    const sTable = await tableOf('CPU seconds per slot, by scenario', ctxs.cpu);
+    const stored = await storedPerSlot(influx, ctxs.cpu);
+    for (const scenario of run.summary.scenarios) {
+      for (const [server, f] of Object.entries(scenario.servers)) {
         const where = `${scenario.name}/${server}`;
         assertClose(sTable[scenario.name]?.[server], f?.cpuSeconds, `${where} CPU s`);
+        if (!(server in TARGETS)) continue; // CPU per request: built-in targets only
         const lost = (f?.completed ?? 0) - (stored.get(where)?.completed ?? 0);
         const tolerance = (f?.cpuMsPerRequest ?? 0) * countShift(f?.completed ?? 0, lost);
         assertClose(msTable[scenario.name]?.[server], f?.cpuMsPerRequest, `${where} ms/request`, tolerance);
@@ -822,14 +1154,90 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
     }
   });
 
+  it('shows every target of the run in the per-server panels, user targets included', async () => {
+    for (const title of ['p50 latency by scenario', 'p95 latency by scenario', 'p99 latency by scenario']) {
+      const table = await tableOf(title);
+      for (const scenario of run.summary.scenarios) {
+        const row = table[scenario.name] ?? {};
+        for (const server of Object.keys(scenario.servers))
+          assert.equal(typeof row[server], 'number', `${title}: ${scenario.name}/${server}`);
+      }
+      assert.equal(typeof table.baseline?.[USER_TARGET], 'number', `${title}: the user target`);
+    }
+    // The p99 of the user target's three synthetic requests: InfluxDB's nearest rank.
+    assert.equal((await tableOf('p99 latency by scenario')).baseline?.[USER_TARGET], 503);
+    const errors = await tableOf('Error rate by scenario');
+    assert.equal(errors.baseline?.[USER_TARGET], 0);
+  });
+
   it('follows the server variable: deselected servers drop out of per-server panels', async () => {
     const panel = panelTitled('p95 latency by scenario');
     const only = { ...ctx, variables: { ...ctx.variables, [TAGS.server]: ['koa'] } };
-    const frames = transform(
-      await runPanelQueries(influx, panel, only),
-      panel.transformations as Transformation[],
-    );
+    const frames = await frameOf(panel, only);
     const names = frames.flatMap((f) => f.fields.map((x) => displayName(x, f, frames)));
     assert.deepEqual(names.sort(), [FIELDS.scenario, 'koa'].sort());
+  });
+
+  it('keeps another run in the same time range out of every figure', async () => {
+    // The other run has flask, absurd latencies (1000 s), failures and theory 999.
+    const p50 = await tableOf('p50 latency by scenario');
+    assert.ok(!Object.values(p50).some((row) => 'flask' in row), 'no flask: it was in the other run only');
+    for (const row of Object.values(p50))
+      for (const [name, v] of Object.entries(row))
+        if (name !== FIELDS.scenario)
+          assert.ok(v == null || (v as number) < 1e6, `${name}: ${v} is not the other run’s`);
+    const speedup = await tableOf('Latency speedup over the reference, by scenario');
+    for (const row of Object.values(speedup)) assert.notEqual(row[FIELDS.theory], 999);
+    // Picking the other run re-resolves the scenario and server variables, as Grafana does.
+    const other = {
+      ...ctx,
+      variables: await resolveVariables(influx, dashboards.speedup, ctx, {
+        [VARIABLES.testid]: [OTHER_TESTID],
+      }),
+    };
+    assert.equal((await tableOf('p50 latency by scenario', other)).baseline?.flask, 1e6);
+  });
+
+  it('shows time to first token per stream scenario and server, and tokens per second', async () => {
+    // Synthetic stream data (see syntheticLines) until a fixture with a stream scenario is recorded.
+    const p50 = await tableOf('Time to first token p50, by stream scenario');
+    assert.deepEqual(Object.keys(p50), [STREAM_SCENARIO]);
+    for (const server of STREAM_SERVERS)
+      assert.equal(p50[STREAM_SCENARIO]?.[server], synthetic.ttftP50[server], server);
+    const frames = await frameOf(panelTitled('Tokens per second (streams)'), ctx);
+    assert.deepEqual(frames.map((f) => f.name).sort(), [...STREAM_SERVERS].sort());
+    const total = frames
+      .flatMap((f) => f.fields[1]?.values ?? [])
+      .reduce((a: number, v) => a + (v as number), 0);
+    assert.equal(total, 50 * 3 * STREAM_SERVERS.length, 'every token, counted once per second it arrived');
+  });
+
+  it('draws the sweep against N in numeric order, every target, a stopped target left empty', async () => {
+    // Synthetic sweep data (see syntheticLines) until a fixture recorded from a sweep exists.
+    const c = ctxs.sweep;
+    const order = async (title: string) => {
+      const frames = await frameOf(panelTitled(title), c);
+      const [frame] = frames as [Frame];
+      return frame.fields.find((f) => f.name === TAGS.clients)?.values;
+    };
+    assert.deepEqual(await order('Mean /io latency vs clients N'), SWEEP_N.map(String));
+    const check = async (title: string, expected: Record<string, Record<number, number>>) => {
+      const table = await tableOf(title, c, TAGS.clients);
+      for (const n of SWEEP_N) {
+        for (const server of SWEEP_SERVERS) {
+          const want = expected[server]?.[n];
+          if (want === undefined)
+            assert.equal(table[String(n)]?.[server] ?? null, null, `${title} ${n}/${server}`);
+          else assert.equal(table[String(n)]?.[server], want, `${title} ${n}/${server}`);
+        }
+      }
+    };
+    await check('Mean /io latency vs clients N', synthetic.sweepMean);
+    await check('Completed /io requests per slot vs clients N', synthetic.sweepCompleted);
+    await check('k6 (load generator) CPU vs clients N', synthetic.sweepK6Cpu);
+    const p50 = await tableOf('p50 /io latency vs clients N', c, TAGS.clients);
+    assert.equal(p50['20']?.koa, 300 + 20 - 1, 'median of four: nearest rank, the second');
+    const cpu = await tableOf('Server CPU vs clients N', c, TAGS.clients);
+    assert.equal(cpu['5']?.[USER_TARGET], 20, 'mean of 15 and 25');
   });
 });

@@ -22,7 +22,7 @@ describe('config', () => {
   it('defaults to every scenario, the three Node targets at registry URLs, scale 1, W = 1 when SYNC_WORKERS is unset', () => {
     const cfg = readConfig({});
     assert.deepEqual(cfg.scenarios, DEFAULT_SCENARIOS);
-    assert.ok(!cfg.scenarios.includes("llm"));
+    assert.ok(!cfg.scenarios.includes('llm'));
     assert.deepEqual(
       cfg.targets.map((t) => [t.name, t.url]),
       [

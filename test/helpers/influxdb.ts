@@ -216,3 +216,31 @@ export async function exportLineProtocol(influx: RunningInfluxDB, measurements: 
 export async function loadLineProtocol(influx: RunningInfluxDB, lines: readonly string[], batch = 5000) {
   for (let i = 0; i < lines.length; i += batch) await influx.write(lines.slice(i, i + batch).join('\n'));
 }
+
+/** Index of the first unescaped occurrence of one of `stops` in a line-protocol key, from `from`. */
+function unescapedIndex(line: string, stops: string, from = 0): number {
+  let i = from;
+  while (i < line.length && !stops.includes(line[i] ?? '')) i += line[i] === '\\' ? 2 : 1;
+  return i;
+}
+
+/**
+ * The line with these tags added to its series key, after the measurement name (InfluxDB sorts
+ * tags itself); a tag the line already has is left as it is.
+ */
+export function addTags(line: string, tags: Readonly<Record<string, string>>): string {
+  const nameEnd = unescapedIndex(line, ', ');
+  const keyEnd = unescapedIndex(line, ' ', nameEnd);
+  const present = new Set<string>();
+  for (let i = nameEnd; i < keyEnd && line[i] === ','; ) {
+    const next = unescapedIndex(line, ', ', i + 1);
+    const pair = line.slice(i + 1, next);
+    present.add(pair.slice(0, unescapedIndex(pair, '=')));
+    i = next;
+  }
+  const extra = Object.entries(tags)
+    .filter(([key]) => !present.has(escapeKey(key)))
+    .map(([key, value]) => `,${escapeKey(key)}=${escapeKey(value)}`)
+    .join('');
+  return `${line.slice(0, nameEnd)}${extra}${line.slice(nameEnd)}`;
+}
