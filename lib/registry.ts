@@ -191,7 +191,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
 
 /** Mean of a profile's delay whose scale (median or mean) is `delaySeconds`, ignoring the clamp at 60 s. */
 export function meanDelaySeconds(delaySeconds: number, profile: LatencyProfile | undefined): number {
-  if (!profile || profile.dist !== 'lognormal') return delaySeconds;
+  if (profile?.dist !== 'lognormal') return delaySeconds;
   const sigma = profile.sigma ?? DEFAULT_SIGMA;
   return delaySeconds * Math.exp((sigma * sigma) / 2);
 }

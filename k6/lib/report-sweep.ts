@@ -117,7 +117,7 @@ export function renderSweepSection(sweep: SweepResult): string {
     .join('\n');
   const knees = card(
     'Knees: where each async server stops being ideal',
-    'The first N where p50 > 1.1·d or throughput < 0.9·N/d. CPU: the server’s and k6’s at that point, in percent of one core. Limited by: the load generator when the machine was ≥ 90% busy and k6 used at least as much CPU as the server.',
+    'The first N where p50 > 1.1·d or throughput < 0.9·N/d. CPU: the server’s and k6’s at that point, in percent of one core. Limited by: the load generator when the machine was at least 75% busy and k6 used at least as much CPU as the server.',
     `<table><thead><tr><th>target</th><th>knee N</th><th>why</th><th>CPU server / k6</th><th>limited by</th></tr></thead><tbody>${kneeRows}</tbody></table>`,
   );
   const rows = [...sweep.points]
