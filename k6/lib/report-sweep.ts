@@ -35,7 +35,7 @@ function curves(
       if (!t) continue;
       const pts = sweep.points.filter((p) => p.server === t.name).sort((a, b) => a.clients - b.clients);
       out.push({
-        name: `theory ${model}${model === 'sync' ? ` (W=${t.workers})` : ''}`,
+        name: `${model} theory`,
         color: THEORY,
         dashed: true,
         points: pts.map((p) => [p.clients, theory(p)] as const),
@@ -87,7 +87,7 @@ export function renderSweepSection(sweep: SweepResult): string {
   const firstAsync = asyncTargets[0];
   if (firstAsync && sweep.reference) {
     speedupSeries.push({
-      name: 'theory max(1, N/W)',
+      name: 'theory',
       color: THEORY,
       dashed: true,
       points: sweep.points
@@ -112,7 +112,7 @@ export function renderSweepSection(sweep: SweepResult): string {
     .map((t) => {
       const k = sweep.knees[t.name];
       if (!k) return `<tr><td>${esc(t.name)}</td><td colspan="4">ideal at every N measured</td></tr>`;
-      return `<tr><td>${esc(t.name)}</td><td>${k.clients}</td><td>${esc(k.reason)}</td><td>${fmtNumber(k.cpuPercent, 0)}% / ${fmtNumber(k.k6CpuPercent, 0)}%</td><td class="${k.generatorBound ? 'off' : 'ok'}">${k.generatorBound ? 'load generator' : 'server'}</td></tr>`;
+      return `<tr><td>${esc(t.name)}</td><td>${k.clients}</td><td style="white-space:normal;text-align:left">${esc(k.reason)}</td><td>${fmtNumber(k.cpuPercent, 0)}% / ${fmtNumber(k.k6CpuPercent, 0)}%</td><td class="${k.generatorBound ? 'off' : 'ok'}">${k.generatorBound ? 'load generator' : 'server'}</td></tr>`;
     })
     .join('\n');
   const knees = card(
