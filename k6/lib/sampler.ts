@@ -32,7 +32,8 @@ export interface SampleMetrics {
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-export function parseStats(body: unknown): ServerStats | null {
+/** A JSON object from a response body (text or already parsed); null for anything else. */
+function jsonObject(body: unknown): Record<string, unknown> | null {
   let value: unknown = body;
   if (typeof body === 'string') {
     try {
@@ -41,8 +42,12 @@ export function parseStats(body: unknown): ServerStats | null {
       return null;
     }
   }
-  if (typeof value !== 'object' || value === null) return null;
-  const o = value as Record<string, unknown>;
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+}
+
+export function parseStats(body: unknown): ServerStats | null {
+  const o = jsonObject(body);
+  if (!o) return null;
   if (!isNumber(o.cpuSeconds) || !isNumber(o.rssBytes)) return null;
   return {
     pid: isNumber(o.pid) ? o.pid : 0,
@@ -82,15 +87,7 @@ export interface GeneratorStats {
 }
 
 export function parseGeneratorStats(body: unknown): GeneratorStats | null {
-  let value: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return null;
-    }
-  }
-  const o = (value || {}) as Record<string, unknown>;
+  const o = jsonObject(body) ?? {};
   const keys = ['k6CpuSeconds', 'machineBusySeconds', 'machineTotalSeconds', 'atSeconds'] as const;
   if (!keys.every((k) => isNumber(o[k]))) return null;
   return {
