@@ -37,6 +37,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** lib.ExecutionStatusPausedBeforeRun in k6: initialised, waiting for the resume. */
+const PAUSED_BEFORE_RUN = 4;
+
 /** Waits until k6's REST API at `port` answers, i.e. the process is initialised and paused. */
 export async function waitPaused(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -44,8 +47,12 @@ export async function waitPaused(port: number, timeoutMs: number, exited: () => 
     if (exited()) throw new Error(`k6 on port ${port} exited before it was ready`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/v1/status`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { data?: { attributes?: { paused?: boolean } } };
-      if (res.ok && body.data?.attributes?.paused === true) return;
+      const body = (await res.json()) as { data?: { attributes?: { paused?: boolean; status?: number } } };
+      // `paused` is true from the start, while VUs are still initialising; k6's execution
+      // status 4 (PausedBeforeRun) says the process is ready and only waits to be resumed.
+      // Resumed earlier, a slow process starts its slots seconds after the others.
+      const a = body.data?.attributes;
+      if (res.ok && a?.paused === true && a.status === PAUSED_BEFORE_RUN) return;
     } catch {
       // not listening yet
     }
