@@ -15,6 +15,7 @@ import { ENV, readConfig } from '../k6/lib/config.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
 import { formatTargets, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
+import { walkArgs, wholeNumber } from './args.ts';
 import { newTestid } from './k6-run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -106,28 +107,17 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
     testid: env[ENV.testid] || newTestid(),
     namespace: undefined,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const [flag, inline] = a.split(/=(.*)/s);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--parallelism') {
-      const v = value();
-      args.parallelism = /^\d+$/.test(v) ? Number(v) : Number.NaN;
-      if (!(args.parallelism >= 1 && args.parallelism <= 64))
-        throw new Error(`--parallelism must be a whole number from 1 to 64, got ${v}`);
-    } else if (flag === '--out') args.out = path.resolve(value());
+  const usage =
+    'usage: npm run k6:operator -- --parallelism N [--out DIR] [--influxdb URL] [--testid ID] [--namespace NS]';
+  walkArgs(argv, usage, ({ flag, value }) => {
+    if (flag === '--parallelism') args.parallelism = wholeNumber(flag, value(), 1, 64);
+    else if (flag === '--out') args.out = path.resolve(value());
     else if (flag === '--influxdb') args.influxdb = value();
     else if (flag === '--testid') args.testid = value();
     else if (flag === '--namespace') args.namespace = value();
-    else
-      throw new Error(
-        `unknown argument ${a}; usage: npm run k6:operator -- --parallelism N [--out DIR] [--influxdb URL] [--testid ID] [--namespace NS]`,
-      );
-  }
+    else return false;
+    return true;
+  });
   return args;
 }
 

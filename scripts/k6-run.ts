@@ -29,8 +29,9 @@ import { failures, type Summary } from '../k6/lib/summary.ts';
 import type { SweepResult } from '../k6/lib/sweep.ts';
 import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
+import { walkArgs, wholeNumber } from './args.ts';
 import { checkContract } from './contract.ts';
-import { freePort, resumeAll, segments, waitPaused } from './segments.ts';
+import { freePort, MAX_INSTANCES, resumeAll, segments, waitPaused } from './segments.ts';
 import { type SelfStatsServer, startSelfStats } from './self-stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -74,7 +75,8 @@ interface Args {
   reference: string | undefined;
 }
 
-const USAGE = 'usage: k6-run.ts [--smoke] [--start] [--scenarios a,b] [--targets a,b] [--reference name]';
+const USAGE =
+  'usage: npm run k6:stress -- [--smoke] [--sweep] [--start] [--instances N] [--scenarios a,b] [--targets a,b] [--reference name]';
 
 export function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
@@ -87,22 +89,15 @@ export function parseArgs(argv: readonly string[]): Args {
     reference: undefined,
   };
   const valued = { '--scenarios': 'scenarios', '--targets': 'targets', '--reference': 'reference' } as const;
-  const int = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : Number.NaN);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const [flag = '', inline] = a.split(/=(.*)/s);
-    if (a === '--smoke') args.smoke = true;
-    else if (a === '--sweep') args.sweep = true;
-    else if (flag === '--instances') {
-      args.instances = int(inline ?? argv[++i]);
-      segments(args.instances); // says what is wrong with the number
-    } else if (a === '--start') args.start = true;
-    else if (flag in valued) {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value; ${USAGE}`);
-      args[valued[flag as keyof typeof valued]] = value;
-    } else throw new Error(`unknown argument ${a}; ${USAGE}`);
-  }
+  walkArgs(argv, USAGE, ({ flag, value }) => {
+    if (flag === '--smoke') args.smoke = true;
+    else if (flag === '--sweep') args.sweep = true;
+    else if (flag === '--start') args.start = true;
+    else if (flag === '--instances') args.instances = wholeNumber(flag, value(), 1, MAX_INSTANCES);
+    else if (flag in valued) args[valued[flag as keyof typeof valued]] = value();
+    else return false;
+    return true;
+  });
   return args;
 }
 

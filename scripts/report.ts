@@ -24,6 +24,7 @@ import { buildSweep } from '../k6/lib/sweep.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { INFLUXDB, METRICS } from '../lib/registry.ts';
+import { walkArgs } from './args.ts';
 import {
   countByInstance,
   influxReader,
@@ -43,18 +44,12 @@ export interface ReportArgs {
 
 export function parseReportArgs(argv: readonly string[]): ReportArgs {
   const args: ReportArgs = { testid: undefined, resultsDir: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const [flag, inline] = a.split(/=(.*)/s);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
-      return v;
-    };
+  walkArgs(argv, 'usage: npm run report -- [--testid ID] [--results-dir DIR]', ({ flag, value }) => {
     if (flag === '--testid') args.testid = value();
     else if (flag === '--results-dir') args.resultsDir = value();
-    else throw new Error(`unknown argument ${a}; usage: npm run report -- [--testid ID] [--results-dir DIR]`);
-  }
+    else return false;
+    return true;
+  });
   return args;
 }
 
@@ -171,11 +166,14 @@ export async function slotCoverage(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  buildReport(parseReportArgs(process.argv.slice(2))).then(
-    (outcome) => process.exit(outcome.code),
-    (err: unknown) => {
-      console.error(`[report] ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
+  // Bad arguments reject the promise too, so they get the same one line and no stack.
+  Promise.resolve()
+    .then(() => buildReport(parseReportArgs(process.argv.slice(2))))
+    .then(
+      (outcome) => process.exit(outcome.code),
+      (err: unknown) => {
+        console.error(`[report] ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
 }

@@ -14,9 +14,12 @@ export interface Segment {
 
 const fraction = (i: number, n: number): string => (i === 0 ? '0' : i === n ? '1' : `${i}/${n}`);
 
+/** More k6 processes than this on one machine measure the machine, not the servers. */
+export const MAX_INSTANCES = 64;
+
 export function segments(n: number): Segment[] {
-  if (!Number.isInteger(n) || n < 1 || n > 64)
-    throw new Error(`--instances must be a whole number from 1 to 64, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_INSTANCES)
+    throw new Error(`--instances must be a whole number from 1 to ${MAX_INSTANCES}, got ${n}`);
   const sequence = Array.from({ length: n + 1 }, (_, i) => fraction(i, n)).join(',');
   return Array.from({ length: n }, (_, i) => ({
     instance: i + 1,

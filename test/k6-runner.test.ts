@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { SPEEDUP_MAX_FRACTION, SPEEDUP_MIN_FRACTION } from '../k6/lib/speedup.ts';
 import type { Summary } from '../k6/lib/summary.ts';
 import { DEFAULT_TARGETS, SCENARIOS } from '../lib/registry.ts';
-import { findOnPath, influxOutput, K6_MISSING_EXIT } from '../scripts/k6-run.ts';
+import { findOnPath, influxOutput, K6_MISSING_EXIT, parseArgs } from '../scripts/k6-run.ts';
+import { parseReportArgs } from '../scripts/report.ts';
 import { spawnRunner } from './helpers/runner.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,6 +46,46 @@ describe('k6 runner', () => {
 });
 
 // The end-to-end run: the real servers, started on free ports by the runner, the real k6.
+describe('command-line arguments (k6-run, report)', () => {
+  it('take switches, `--flag value` and `--flag=value`', () => {
+    const args = parseArgs([
+      '--smoke',
+      '--targets',
+      'express,flask',
+      '--reference=flask',
+      '--instances',
+      '2',
+    ]);
+    assert.equal(args.smoke, true);
+    assert.equal(args.sweep, false);
+    assert.equal(args.targets, 'express,flask');
+    assert.equal(args.reference, 'flask');
+    assert.equal(args.instances, 2);
+    assert.deepEqual(parseReportArgs(['--testid=a=b', '--results-dir', 'out']), {
+      testid: 'a=b',
+      resultsDir: 'out',
+    });
+  });
+
+  it('refuse a mistake with one line that names it and shows the usage', () => {
+    const refused: [string[], RegExp][] = [
+      [['--smok'], /unknown argument --smok; usage: npm run k6:stress -- /],
+      [['smoke'], /unknown argument smoke; usage:/],
+      [['--targets'], /--targets needs a value; usage:/],
+      [['--targets', '--smoke'], /--targets needs a value; usage:/],
+      [['--smoke=yes'], /--smoke takes no value; usage:/],
+      [['--instances', 'two'], /--instances must be a whole number from 1 to 64, got two$/],
+      [['--instances=0'], /--instances must be a whole number from 1 to 64, got 0$/],
+    ];
+    for (const [argv, message] of refused) assert.throws(() => parseArgs(argv), message, argv.join(' '));
+    assert.throws(() => parseReportArgs(['--testid']), /--testid needs a value; usage: npm run report -- /);
+    assert.throws(
+      () => parseReportArgs(['--instances', '2']),
+      /unknown argument --instances; usage: npm run report/,
+    );
+  });
+});
+
 describe('k6:smoke end to end', {
   skip: k6 ? false : 'skipped: k6 is not on PATH (install k6 to run it)',
 }, () => {
