@@ -145,6 +145,8 @@ export function setup(): SetupData {
 export function io(): void {
   const slot = slotsById[exec.scenario.name];
   if (!slot) return;
+  // Every sample of this VU from here on (see TAGS.vu): no two VUs share a series in InfluxDB.
+  exec.vu.metrics.tags[TAGS.vu] = String(exec.vu.idInTest);
   const start = exec.scenario.startTime;
   const windowFrom = start + slot.warmupSeconds * 1000;
   const windowTo = start + slot.durationSeconds * 1000;

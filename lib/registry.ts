@@ -302,6 +302,12 @@ export const TAGS = {
   /** The run every sample belongs to (k6's convention), and the load generator that sent it. */
   testid: 'testid',
   instance: 'instance',
+  /**
+   * The VU that sent the sample. InfluxDB keeps one point per series and nanosecond, and k6's own
+   * `vu` is metadata its InfluxDB output does not write: without this tag two VUs of one slot
+   * answered in the same nanosecond would overwrite each other's samples.
+   */
+  vu: 'vu_id',
 } as const;
 
 /** `name` tag values: the measured IO requests and the CPU sampler's polls (kept apart in every query). */

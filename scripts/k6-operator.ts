@@ -23,7 +23,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const K6_IMAGE = 'grafana/k6:0.49.0';
 export const CONFIGMAP_NAME = 'io-benchmark-suite';
 export const SCRIPT_FILE = 'suite.js';
-/** k6 writes `vu` as a field by default; as a tag, samples of two VUs at one instant stay apart. */
+/** As the runner sets it (scripts/k6-run.ts): `url` and `iter` as fields, one series per request otherwise. */
 const INFLUX_TAGS_AS_FIELDS = 'iter,url';
 
 export interface OperatorOptions {

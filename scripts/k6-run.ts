@@ -102,9 +102,9 @@ export function parseArgs(argv: readonly string[]): Args {
 }
 
 /**
- * k6 writes `vu` as an InfluxDB field by default, so two VUs whose samples carry the same tags
- * and the same nanosecond timestamp (closed-loop VUs answered in one wave) overwrite each other
- * in InfluxDB. As a tag, `vu` keeps them apart; `iter` and `url` stay fields (unbounded values).
+ * Tags k6 writes to InfluxDB as fields instead: `url` differs with every seeded request path and
+ * would make a series of each request; `iter` likewise where a k6 version tags it. Samples of
+ * two VUs are kept apart by the suite's own `vu_id` tag (TAGS.vu).
  */
 const INFLUX_TAGS_AS_FIELDS = 'K6_INFLUXDB_TAGS_AS_FIELDS';
 const INFLUX_FIELDS_NOT_TAGS = 'iter,url';

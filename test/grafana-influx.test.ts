@@ -7,9 +7,9 @@
 // - otherwise: test/fixtures/influx-smoke.lp.gz and influx-smoke-summary.json, recorded from
 //   such a live run by this very test: RECORD_INFLUX_FIXTURE=1 with k6 on PATH exports the
 //   measurements the dashboards read (exportLineProtocol: SELECT * per measurement, tags and
-//   typed fields as stored, microsecond timestamps) and that run's summary.json. The recorded
-//   fixture predates the `testid` tag: loading it adds testid=fixture to every line (a line that
-//   has one keeps it), so the dashboards' run filter selects it.
+//   typed fields as stored, nanosecond timestamps) and that run's summary.json. Loading it adds
+//   testid=fixture to a line without one (a fixture recorded before runs had a testid), so the
+//   dashboards' run filter selects it.
 // - plus synthetic line protocol (syntheticLines below) for what the recorded run does not
 //   have yet: a stream scenario (stream_ttft, stream_tokens), a sweep run (scenario `sweep`,
 //   tag `clients`, sweep_k6_cpu_percent), a user target beside the built-ins, and a second
@@ -43,7 +43,6 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Dashboard, Panel, VariableModel } from '@grafana/schema';
 import {
-  ASYNC_BUILTINS,
   BUILTIN_TARGETS,
   buildDashboards,
   type CalculateFieldOptions,
@@ -866,24 +865,17 @@ async function resolveVariables(
   return variables;
 }
 
-/**
- * The dashboard's figure equals summary.json's, exactly (1e-9) when InfluxDB holds every sample
- * k6 counted, else within `tolerance`, which the caller derives from the samples missing.
- */
-function assertClose(actual: unknown, expected: number | null | undefined, what: string, tolerance = 0) {
+/** The dashboard's figure equals summary.json's (to 1e-9: both are sums of the same samples). */
+function assertClose(actual: unknown, expected: number | null | undefined, what: string) {
   assert.equal(typeof actual, 'number', `${what}: the dashboard shows ${actual}`);
   assert.equal(typeof expected, 'number', `${what}: summary.json has ${expected}`);
   const a = actual as number;
   const e = expected as number;
-  const allowed = tolerance + 1e-9 * Math.max(1, Math.abs(e));
+  const allowed = 1e-9 * Math.max(1, Math.abs(e));
   assert.ok(Math.abs(a - e) <= allowed, `${what}: dashboard ${a}, summary.json ${e} (allowed ±${allowed})`);
 }
 
-/**
- * Samples k6 counted that InfluxDB does not hold. k6 now and then gives two samples of one
- * series the same nanosecond timestamp, and InfluxDB keeps one point per series and time
- * (k6 issue #636); k6's own summary counts both.
- */
+/** Per slot, the /io samples InfluxDB holds: every one k6 counted (see TAGS.vu). */
 interface Stored {
   requests: number;
   completed: number;
@@ -912,17 +904,6 @@ async function storedPerSlot(influx: RunningInfluxDB, ctx: QueryContext): Promis
   );
   return perSlot;
 }
-
-/** How far a mean of n samples can move when `lost` of them are dropped, relative to the mean. */
-function meanShift(f: ServerFigures | undefined, lost: number): number {
-  if (!f || lost === 0) return 0;
-  if (f.avg === null || f.min === null || f.max === null || f.requests <= lost)
-    return Number.POSITIVE_INFINITY;
-  return (lost * (f.max - f.min)) / ((f.requests - lost) * f.avg);
-}
-
-/** How far a count ratio can move when `lost` of `n` are dropped, relative. */
-const countShift = (n: number, lost: number) => (lost === 0 ? 0 : lost / (n - lost));
 
 const skip =
   influxdSkipReason() ?? (!live && !existsSync(FIXTURE_LP) ? 'no k6 and no recorded fixture' : undefined);
@@ -1010,42 +991,23 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
     });
   }
 
-  it('holds every sample k6 counted, but the rare ones that shared a timestamp', async () => {
+  it('holds every sample k6 counted (each VU tags its own, so none share a point)', async () => {
     const stored = await storedPerSlot(influx, ctx);
     let counted = 0;
-    let lost = 0;
     for (const scenario of run.summary.scenarios) {
       for (const [server, f] of Object.entries(scenario.servers)) {
         const s = stored.get(`${scenario.name}/${server}`);
         assert.ok(f && s, `${scenario.name}/${server} in both`);
-        for (const [k6, influxCount, what] of [
-          [f.requests, s.requests, 'requests'],
-          [f.completed, s.completed, 'completed'],
-        ] as const) {
-          assert.ok(influxCount <= k6, `${scenario.name}/${server}: more ${what} stored than counted`);
-          assert.ok(k6 - influxCount <= Math.max(2, 0.01 * k6), `${scenario.name}/${server}: ${what} lost`);
-          counted += k6;
-          lost += k6 - influxCount;
-        }
+        assert.equal(s.requests, f.requests, `${scenario.name}/${server}: requests stored vs counted`);
+        assert.equal(s.completed, f.completed, `${scenario.name}/${server}: completed stored vs counted`);
+        counted += f.requests + f.completed;
       }
     }
-    assert.ok(lost <= 0.001 * counted, `${lost} of ${counted} samples missing`);
-    console.log(`# ${lost} of ${counted} /io samples share a timestamp with another and are not in InfluxDB`);
+    console.log(`# all ${counted} /io samples k6 counted are in InfluxDB`);
   });
-
-  /** Per target, how far its mean latency can move by the samples InfluxDB lost. */
-  const latencyShift = async () => {
-    const stored = await storedPerSlot(influx, ctx);
-    return (scenario: SummaryJson['scenarios'][number], server: string) =>
-      meanShift(
-        scenario.servers[server],
-        (scenario.servers[server]?.requests ?? 0) - (stored.get(`${scenario.name}/${server}`)?.requests ?? 0),
-      );
-  };
 
   it('shows the latency speedup of summary.json for every scenario and built-in target, and its theory', async () => {
     const table = await tableOf('Latency speedup over the reference, by scenario');
-    const lost = await latencyShift();
     for (const scenario of run.summary.scenarios) {
       for (const server of BUILTIN_TARGETS) {
         const row = table[scenario.name] ?? {};
@@ -1054,23 +1016,13 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
           assert.ok(!(server in row), `${scenario.name}/${server} has no bar`);
           continue;
         }
-        const expected = scenario.speedup[server]?.latency;
-        const shift = lost(scenario, reference) + lost(scenario, server);
-        assertClose(row[server], expected, `${scenario.name}/${server}`, (expected ?? 0) * shift);
+        assertClose(row[server], scenario.speedup[server]?.latency, `${scenario.name}/${server}`);
       }
       assertClose(table[scenario.name]?.[FIELDS.theory], scenario.theorySpeedup, `${scenario.name} theory`);
     }
   });
 
   it('shows the average and the largest speedup of summary.json, and its recommendation', async () => {
-    const lost = await latencyShift();
-    // Each pair's speedup may move by its slots' lost samples; the average and max by the most.
-    let shift = 0;
-    for (const scenario of run.summary.scenarios) {
-      for (const server of ASYNC_BUILTINS)
-        if (scenario.servers[server])
-          shift = Math.max(shift, lost(scenario, reference) + lost(scenario, server));
-    }
     const shown = async (title: string, calc: StatCalc) => {
       const frames = await frameOf(panelTitled(title), ctx);
       assert.equal(frames.length, 1);
@@ -1081,10 +1033,9 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
       return reduceValues(fields[0]?.values ?? [], calc);
     };
     const average = await shown('Average latency speedup', 'mean');
-    const expected = run.summary.averageSpeedup;
-    assertClose(average, expected, 'average speedup', (expected ?? 0) * shift);
+    assertClose(average, run.summary.averageSpeedup, 'average speedup');
     const max = await shown('Largest latency speedup', 'max');
-    assertClose(max, run.summary.maxSpeedup, 'largest speedup', (run.summary.maxSpeedup ?? 0) * shift);
+    assertClose(max, run.summary.maxSpeedup, 'largest speedup');
 
     const value = await shown('Migration recommendation', 'mean');
     const mapping = recommendationMappings().find(
@@ -1099,21 +1050,17 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
 
   it('shows the throughput speedup of summary.json for every scenario and built-in target', async () => {
     const table = await tableOf('Throughput speedup over the reference, by scenario');
-    const stored = await storedPerSlot(influx, ctx);
-    const shift = (scenario: string, server: string, n = 0) =>
-      countShift(n, n - (stored.get(`${scenario}/${server}`)?.completed ?? 0));
     for (const scenario of run.summary.scenarios) {
       for (const server of BUILTIN_TARGETS) {
         if (server === reference || !scenario.servers[server]) {
           assert.ok(!(server in (table[scenario.name] ?? {})), `${scenario.name}/${server} has no bar`);
           continue;
         }
-        const expected = scenario.speedup[server]?.throughput;
-        const tolerance =
-          (expected ?? 0) *
-          (shift(scenario.name, reference, scenario.servers[reference]?.completed) +
-            shift(scenario.name, server, scenario.servers[server]?.completed));
-        assertClose(table[scenario.name]?.[server], expected, `${scenario.name}/${server}`, tolerance);
+        assertClose(
+          table[scenario.name]?.[server],
+          scenario.speedup[server]?.throughput,
+          `${scenario.name}/${server}`,
+        );
       }
     }
   });
@@ -1141,15 +1088,12 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
   it('shows the CPU seconds and CPU ms per request of summary.json for every scenario and server', async () => {
     const msTable = await tableOf('CPU ms per request, by scenario', ctxs.cpu);
     const sTable = await tableOf('CPU seconds per slot, by scenario', ctxs.cpu);
-    const stored = await storedPerSlot(influx, ctxs.cpu);
     for (const scenario of run.summary.scenarios) {
       for (const [server, f] of Object.entries(scenario.servers)) {
         const where = `${scenario.name}/${server}`;
         assertClose(sTable[scenario.name]?.[server], f?.cpuSeconds, `${where} CPU s`);
         if (!(server in TARGETS)) continue; // CPU per request: built-in targets only
-        const lost = (f?.completed ?? 0) - (stored.get(where)?.completed ?? 0);
-        const tolerance = (f?.cpuMsPerRequest ?? 0) * countShift(f?.completed ?? 0, lost);
-        assertClose(msTable[scenario.name]?.[server], f?.cpuMsPerRequest, `${where} ms/request`, tolerance);
+        assertClose(msTable[scenario.name]?.[server], f?.cpuMsPerRequest, `${where} ms/request`);
       }
     }
   });
