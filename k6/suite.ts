@@ -6,7 +6,7 @@ import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
-import { METRICS, REQUEST_NAMES, TAGS, theorySpeedup } from '../lib/registry.ts';
+import { METRICS, REQUEST_NAMES, SWEEP, TAGS, theorySpeedup } from '../lib/registry.ts';
 import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { renderJunit } from './lib/junit.ts';
@@ -145,8 +145,10 @@ export function setup(): SetupData {
 export function io(): void {
   const slot = slotsById[exec.scenario.name];
   if (!slot) return;
-  // Every sample of this VU from here on (see TAGS.vu): no two VUs share a series in InfluxDB.
-  exec.vu.metrics.tags[TAGS.vu] = String(exec.vu.idInTest);
+  // Every sample of this VU from here on (see TAGS.vu): no two VUs of a suite slot share a
+  // series in InfluxDB; a sweep's VUs share SWEEP.vuLanes of them.
+  const id = exec.vu.idInTest;
+  exec.vu.metrics.tags[TAGS.vu] = String(config.mode === 'sweep' ? id % SWEEP.vuLanes : id);
   const start = exec.scenario.startTime;
   const windowFrom = start + slot.warmupSeconds * 1000;
   const windowTo = start + slot.durationSeconds * 1000;
