@@ -4,6 +4,7 @@ same status codes and words as servers/lib/params.ts, the upstream URL of a requ
 CPU and memory of a set of processes read from /proc (no psutil: Debian's stack only)."""
 
 import json
+import math
 import os
 import re
 import signal
@@ -118,6 +119,16 @@ def io_request(args):
     dist, parts = profile_query(args)
     # The drawn delay is unknown until the answer: allow any draw (the clamp, 60 s) unless fixed.
     return "/io?" + "&".join([f"delay={raw}"] + parts), (delay if dist == "fixed" else MAX_DELAY)
+
+
+def drawn_delay(text, asked):
+    """The delay the upstream says it drew (`{"delay": 0.42}`); one that does not say (a user's
+    UPSTREAM_URL) waited the delay asked for, as far as anyone can tell."""
+    try:
+        delay = json.loads(text).get("delay")
+    except (ValueError, AttributeError):
+        return asked
+    return delay if isinstance(delay, (int, float)) and not isinstance(delay, bool) and math.isfinite(delay) else asked
 
 
 def stream_request(args):

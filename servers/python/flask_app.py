@@ -77,8 +77,10 @@ def health():
 def io():
     path, longest = common.io_request(request.args)
     started = time.perf_counter()
-    upstream_get(path, longest).close()
-    return {"server": NAME, "delay": float(request.args["delay"]), "elapsedMs": elapsed(started)}
+    asked = float(request.args["delay"])
+    with upstream_get(path, longest) as r:
+        drawn = common.drawn_delay(r.text, asked)
+    return {"server": NAME, "delay": asked, "drawnDelay": drawn, "elapsedMs": elapsed(started)}
 
 
 def fanout():

@@ -49,13 +49,16 @@ async def upstream_get(path, longest):
         raise common.HttpError(502, f"upstream unavailable: {type(err).__name__} ({CONFIG['upstream']})")
     if r.status_code != 200:
         raise common.HttpError(502, f"upstream answered {r.status_code}: {r.text[:200]}")
+    return r
 
 
 async def io():
     path, longest = common.io_request(request.args)
     started = time.perf_counter()
-    await upstream_get(path, longest)
-    return {"server": NAME, "delay": float(request.args["delay"]), "elapsedMs": elapsed(started)}
+    asked = float(request.args["delay"])
+    r = await upstream_get(path, longest)
+    drawn = common.drawn_delay(r.text, asked)
+    return {"server": NAME, "delay": asked, "drawnDelay": drawn, "elapsedMs": elapsed(started)}
 
 
 async def fanout():
