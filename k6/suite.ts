@@ -92,6 +92,8 @@ for (const t of config.targets) targetsByName[t.name] = t;
 
 const statsOf = (t: Target) => parseStats(getJson(`${t.statsUrl}/stats`, REQUEST_NAMES.stats).body);
 
+const DRAIN_POLL_SECONDS = 0.05;
+
 export function setup(): SetupData {
   const workers: Record<string, number> = {};
   for (const t of config.targets) {
@@ -119,14 +121,17 @@ export function setup(): SetupData {
     workers[t.name] = w;
   }
   // A previous run (or another client) may have left a sync server busy; measuring on top
-  // of that backlog would be unfair to it.
+  // of that backlog would be unfair to it. Polled often: with several k6 processes, another
+  // process's /health above keeps a sync worker busy for a moment, and every process's slots
+  // count from the end of its own setup(), so a long wait here would start them late (a 1 s
+  // poll once put one process's slots a whole second behind the other's).
   const deadline = Date.now() + 150_000;
   for (const t of syncTargets) {
     for (;;) {
       const stats = statsOf(t);
       if (stats && drained(stats)) break;
       if (Date.now() > deadline) fail(`${t.name} still has requests in flight or queued after 150 s`);
-      sleep(1);
+      sleep(DRAIN_POLL_SECONDS);
     }
   }
   runInfo.add(1, {

@@ -65,6 +65,8 @@ export interface RunInfo {
   readonly workers: string;
   /** run_info points: one per k6 process that started its setup(). */
   readonly points: number;
+  /** When each wrote it (epoch ms): the end of its setup(), where its slots start. */
+  readonly startedAtMs: readonly number[];
 }
 
 export async function readRunInfo(influx: InfluxReader, testid: string): Promise<RunInfo | null> {
@@ -79,6 +81,7 @@ export async function readRunInfo(influx: InfluxReader, testid: string): Promise
     config: String(row[col('config')]),
     workers: String(row[col('workers')]),
     points: s.values.length,
+    startedAtMs: s.values.map((v) => Number(v[col('time')])),
   };
 }
 

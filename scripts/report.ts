@@ -18,7 +18,7 @@ import { buildPlan } from '../k6/lib/plan.ts';
 import { renderReport } from '../k6/lib/report.ts';
 import { renderSweepReport, renderSweepTable } from '../k6/lib/report-sweep.ts';
 import { parseRunEnv } from '../k6/lib/run-info.ts';
-import { instancesWithVus, SAMPLER_INSTANCE } from '../k6/lib/segmentation.ts';
+import { instancesWithVus, SAMPLER_INSTANCE, startSpread } from '../k6/lib/segmentation.ts';
 import { buildSummary, failures } from '../k6/lib/summary.ts';
 import { buildSweep } from '../k6/lib/sweep.ts';
 import { renderTable } from '../k6/lib/table.ts';
@@ -103,6 +103,14 @@ export async function buildReport(
       countByInstance(influx, testid as string, METRICS.httpReqDuration, tags),
     );
     for (const line of coverage) log(line);
+    const start = startSpread(plan, info.startedAtMs);
+    log(
+      start.ok
+        ? `the load generators started their slots within ${start.spreadMs} ms of each other`
+        : `WARNING: the load generators started their slots ${start.spreadMs} ms apart (more than ` +
+            `${Math.round(start.allowedMs)} ms): at each slot's edges not all its VUs ran at once, ` +
+            'so a sync target looks faster than it is',
+    );
     const sampler = await countByInstance(influx, testid, METRICS.serverCpuPercent, {});
     log(
       `CPU sampler: samples from instance(s) ${Object.keys(sampler).join(', ') || 'none'} (expected ${SAMPLER_INSTANCE} only)`,

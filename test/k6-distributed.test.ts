@@ -19,7 +19,7 @@ import {
 } from '../k6/lib/from-samples.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
 import { parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
-import { instancesWithVus, partialSlots, splitVus } from '../k6/lib/segmentation.ts';
+import { instancesWithVus, partialSlots, splitVus, startSpread } from '../k6/lib/segmentation.ts';
 import { buildSummary, type Summary } from '../k6/lib/summary.ts';
 import { submetric, thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { METRICS, TAGS } from '../lib/registry.ts';
@@ -124,7 +124,7 @@ describe('summary from raw samples', () => {
  * slot split between instance 1 and 2 by VU, the CPU sampler on instance 1. Built rather than
  * recorded so that every figure is known exactly.
  */
-function twoInstanceRun(testid: string, instancesInConfig: number) {
+function twoInstanceRun(testid: string, instancesInConfig: number, startSpreadMs = 0) {
   const cfg = readConfig({ SYNC_WORKERS: '2', SCENARIOS: 'low', TIME_SCALE: '0.1', TESTID: testid });
   const plan = buildPlan(cfg);
   const lines: string[] = [];
@@ -137,10 +137,16 @@ function twoInstanceRun(testid: string, instancesInConfig: number) {
     lines.push(`${metric},${tagText} value=${value}${extra} ${t}`);
     t += 1_000_000n;
   };
-  // run_info's config and workers are tags, written as k6 writes them.
-  lines.push(
-    `${METRICS.runInfo},config=${esc(JSON.stringify(runEnv(cfg, instancesInConfig)))},testid=${testid},workers=${esc(JSON.stringify({ express: 2 }))} value=1 ${t}`,
-  );
+  // run_info's config and workers are tags, written as k6 writes them: one point per instance
+  // at the end of its setup(), the second `startSpreadMs` after the first.
+  for (const [instance, after] of [
+    ['1', 0n],
+    ['2', BigInt(startSpreadMs) * 1_000_000n],
+  ] as const) {
+    lines.push(
+      `${METRICS.runInfo},config=${esc(JSON.stringify(runEnv(cfg, instancesInConfig)))},instance=${instance},testid=${testid},workers=${esc(JSON.stringify({ express: 2 }))} value=1 ${t + after}`,
+    );
+  }
   const latencies: Record<string, number[]> = {};
   for (const slot of plan.slots) {
     const tags = slotTags(slot);
@@ -262,10 +268,33 @@ describe('npm run report against a real InfluxDB', { skip: influxdSkipReason() }
     );
   });
 
+  it('says how far apart the load generators started their slots, and warns past 2% of a window', async () => {
+    const logsOf = async (testid: string, spreadMs: number) => {
+      await influx.write(twoInstanceRun(testid, 2, spreadMs).lines.join('\n'));
+      const logs: string[] = [];
+      const original = console.log;
+      console.log = (line: string) => logs.push(String(line));
+      try {
+        await buildReport({ testid, resultsDir: path.join(dir, testid) }, { INFLUXDB_URL: influx.k6Url });
+      } finally {
+        console.log = original;
+      }
+      return logs.join('\n');
+    };
+    // SCENARIOS=low at scale 0.1: 2% of the shortest window, 2.75 s, is 55 ms.
+    const { plan } = twoInstanceRun('', 2);
+    assert.equal(Math.round(startSpread(plan, [0, 1000]).allowedMs), 55);
+    assert.match(await logsOf('20261127-000003', 12), /started their slots within 12 ms of each other/);
+    assert.match(
+      await logsOf('20261127-000004', 1000),
+      /WARNING: the load generators started their slots 1000 ms apart \(more than 55 ms\)/,
+    );
+  });
+
   it('names the runs it has when asked for one it has not', async () => {
     await assert.rejects(
       buildReport({ testid: 'nope', resultsDir: path.join(dir, 'c') }, { INFLUXDB_URL: influx.k6Url }),
-      /no run nope in .*; runs there: 20261127-000002, 20261127-000001/,
+      /no run nope in .*; runs there: 20261127-000004, 20261127-000003, 20261127-000002/,
     );
   });
 });

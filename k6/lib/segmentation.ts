@@ -31,3 +31,22 @@ export function partialSlots(plan: Plan, instances: number): string[] {
     .filter((s) => instancesWithVus(s, instances).length < instances)
     .map((s) => `${s.id}: instance ${instancesWithVus(s, instances).join(', ')} only`);
 }
+
+/** Past this share of the shortest measurement window, instances' slots overlap only in part. */
+export const START_SPREAD_MAX_FRACTION = 0.02;
+
+/**
+ * How far apart the instances started their slots, from the time each wrote its run_info point
+ * (the end of its setup(), from which its slots count), against what the plan can take: when
+ * one starts late, a slot's VUs are not all running at once at its edges, and a sync target
+ * then looks faster than it is.
+ */
+export function startSpread(
+  plan: Plan,
+  startedAtMs: readonly number[],
+): { readonly spreadMs: number; readonly allowedMs: number; readonly ok: boolean } {
+  const spreadMs = startedAtMs.length > 1 ? Math.max(...startedAtMs) - Math.min(...startedAtMs) : 0;
+  const shortest = Math.min(...plan.slots.map((s) => s.durationSeconds - s.warmupSeconds));
+  const allowedMs = START_SPREAD_MAX_FRACTION * shortest * 1000;
+  return { spreadMs, allowedMs, ok: spreadMs <= allowedMs };
+}
