@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type NodeTargetName as ServerName, TARGETS, UPSTREAM } from '../lib/registry.ts';
 import { type RunningServers, startServers } from '../servers/launch.ts';
-import { type Collected, spawnCollecting } from './helpers/processes.ts';
+import { alive, type Collected, spawnCollecting } from './helpers/processes.ts';
 import {
   NODE_ASYNC as ASYNC_SERVERS,
   request,
@@ -66,15 +66,6 @@ function closedLoop(server: string, url: string, clients: number, timeoutMs: num
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** True once nothing listens on the port any more: binding it succeeds. */
 function portFree(port: number): Promise<boolean> {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { TARGETS } from '../lib/registry.ts';
 import { SERVICE_NAMES, type ServiceName, serverFile, startServers } from '../servers/launch.ts';
 import { type ServiceName as NodeServiceName, serviceSpec } from '../servers/lib/config.ts';
-import { type Collected, spawnCollecting } from './helpers/processes.ts';
+import { alive, type Collected, spawnCollecting } from './helpers/processes.ts';
 import { request, waitFor } from './helpers/servers.ts';
 
 type Run = Collected;
@@ -17,15 +17,6 @@ function run(name: ServiceName, env: Record<string, string>): Run {
     env: { ...process.env, ...env },
   });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('each server started on its own', () => {
   const model = (name: ServiceName) => (name === 'upstream' ? 'async' : TARGETS[name].model);

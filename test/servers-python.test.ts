@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { parseTargets, type Target } from '../k6/lib/targets.ts';
 import { checkContract } from '../scripts/contract.ts';
+import { processCpuSeconds } from '../scripts/self-stats.ts';
 import {
   DEFAULT_PYTHON,
   PYTHON_TARGET_NAMES,
@@ -20,7 +21,7 @@ import {
   serverFile,
   startServers,
 } from '../servers/launch.ts';
-import { spawnCollecting } from './helpers/processes.ts';
+import { alive, spawnCollecting } from './helpers/processes.ts';
 import { concurrently, fanout, io, request, silentServer, useServers, waitFor } from './helpers/servers.ts';
 
 const MISSING = pythonProblem(PYTHON_TARGET_NAMES);
@@ -139,25 +140,16 @@ describe('flask and quart', { skip: MISSING ?? false }, () => {
 
 /** CPU seconds and RSS of one process, as /stats reads them. */
 function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()?.trim().split(/\s+/) ?? [];
+  const cpuSeconds = processCpuSeconds(pid);
+  assert.ok(cpuSeconds !== null, `process ${pid} is gone`);
   const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
-  // utime and stime, in clock ticks (100 a second on Linux).
-  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100, rssBytes: pages * 4096 };
+  return { cpuSeconds, rssBytes: pages * 4096 };
 }
 
 function childrenOf(pid: number): number[] {
   const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
   return text.split(/\s+/).filter(Boolean).map(Number);
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('stopping', { skip: MISSING ?? false }, () => {
   for (const name of PYTHON_TARGET_NAMES) {

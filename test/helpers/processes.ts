@@ -30,3 +30,13 @@ export function spawnCollecting(command: string, args: readonly string[], option
   );
   return { child, stdout: () => stdout, stderr: () => stderr, output: () => output, exit };
 }
+
+/** Whether a process of this pid still exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
