@@ -37,14 +37,74 @@ function niceStep(max: number): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
+/** One legend entry: its width (advance) and its SVG drawn with the text baseline at y. */
+interface LegendEntry {
+  readonly width: number;
+  draw(x: number, y: number): string[];
+}
+
+const LEGEND_ROW = 16;
+
+/** Legend entries left to right from `left`, wrapping to a new row before `maxX`. */
+function legend(
+  entries: readonly LegendEntry[],
+  left: number,
+  maxX: number,
+): { parts: string[]; rows: number } {
+  const parts: string[] = [];
+  let x = left;
+  let row = 0;
+  for (const e of entries) {
+    // The advance ends in a gap that may stand past the edge; the entry itself may not.
+    if (x > left && x + e.width - 12 > maxX) {
+      row++;
+      x = left;
+    }
+    parts.push(...e.draw(x, 20 + row * LEGEND_ROW));
+    x += e.width;
+  }
+  return { parts, rows: row + 1 };
+}
+
+const mutedEntry = (text: string): LegendEntry => ({
+  width: text.length * 7 + 12,
+  draw: (x, y) => [`<text x="${x}" y="${y}" class="legend muted">${xmlEscape(text)}</text>`],
+});
+
 export function barChart(chart: BarChart): string {
   const width = chart.width ?? 560;
   const height = chart.height ?? 310;
   const left = 64;
   const right = 12;
-  const top = 34;
-  const bottom = 40;
+  const key = legend(
+    [
+      ...chart.series.map(
+        (s): LegendEntry => ({
+          width: 16 + s.name.length * 7 + 18,
+          draw: (x, y) => [
+            s.hollow
+              ? `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="3 2"/>`
+              : `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${s.color}"/>`,
+            `<text x="${x + 16}" y="${y}" class="legend">${xmlEscape(s.name)}</text>`,
+          ],
+        }),
+      ),
+      ...(chart.marksLabel ? [mutedEntry(chart.marksLabel)] : []),
+    ],
+    left,
+    width - right,
+  );
+  const top = 34 + (key.rows - 1) * LEGEND_ROW;
   const plotW = width - left - right;
+  const groupW = plotW / Math.max(1, chart.categories.length);
+  // A category may carry a second line (e.g. "medium\n10 × 100 ms"), set smaller below; where
+  // the groups are too narrow for it (many scenarios), it breaks after the "×".
+  const subLines = chart.categories.map((cat) => {
+    const sub = cat.split('\n')[1];
+    if (!sub) return [];
+    return sub.length * 6 > groupW - 4 ? sub.replace(' × ', ' ×\n').split('\n') : [sub];
+  });
+  const bottom = 40 + (Math.max(1, ...subLines.map((l) => l.length)) - 1) * 12;
   const plotH = height - top - bottom;
   const all: number[] = [];
   for (const s of chart.series) {
@@ -85,20 +145,19 @@ export function barChart(chart: BarChart): string {
   }
   parts.push(`<line x1="${left}" x2="${width - right}" y1="${base}" y2="${base}" class="baseline"/>`);
 
-  const groupW = plotW / Math.max(1, chart.categories.length);
   const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
   chart.categories.forEach((cat, ci) => {
     const gx = left + ci * groupW;
-    // A category may carry a second line (e.g. "medium\n10 × 100 ms"), set smaller below.
-    const [head, sub] = cat.split('\n');
+    const head = cat.split('\n')[0];
     const cx = round(gx + groupW / 2);
     parts.push(
       `<text x="${cx}" y="${base + 16}" class="cat" text-anchor="middle">${xmlEscape(head || '')}</text>`,
     );
-    if (sub)
+    (subLines[ci] ?? []).forEach((line, li) => {
       parts.push(
-        `<text x="${cx}" y="${base + 30}" class="axis" text-anchor="middle">${xmlEscape(sub)}</text>`,
+        `<text x="${cx}" y="${base + 30 + li * 12}" class="axis" text-anchor="middle">${xmlEscape(line)}</text>`,
       );
+    });
     chart.series.forEach((s, si) => {
       const v = s.values[ci];
       const x = gx + groupW * 0.1 + si * barW;
@@ -137,18 +196,8 @@ export function barChart(chart: BarChart): string {
     });
   });
 
-  // Legend along the top.
-  let lx = left;
-  for (const s of chart.series) {
-    const swatch = s.hollow
-      ? `<rect x="${lx}" y="10" width="12" height="12" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="3 2"/>`
-      : `<rect x="${lx}" y="10" width="12" height="12" fill="${s.color}"/>`;
-    parts.push(swatch);
-    parts.push(`<text x="${lx + 16}" y="20" class="legend">${xmlEscape(s.name)}</text>`);
-    lx += 16 + s.name.length * 7 + 18;
-  }
-  if (chart.marksLabel)
-    parts.push(`<text x="${lx}" y="20" class="legend muted">${xmlEscape(chart.marksLabel)}</text>`);
+  // Legend along the top, in as many rows as it needs.
+  parts.push(...key.parts);
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -195,7 +244,23 @@ export function lineChart(chart: LineChart): string {
   const height = chart.height ?? 320;
   const left = 64;
   const right = 12;
-  const top = 34;
+  const key = legend(
+    [
+      ...chart.series.map(
+        (s): LegendEntry => ({
+          width: 18 + s.name.length * 7 + 14,
+          draw: (x, y) => [
+            `<line x1="${x}" x2="${x + 14}" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>`,
+            `<text x="${x + 18}" y="${y}" class="legend">${xmlEscape(s.name)}</text>`,
+          ],
+        }),
+      ),
+      ...(chart.note ? [mutedEntry(chart.note)] : []),
+    ],
+    left,
+    width - right,
+  );
+  const top = 34 + (key.rows - 1) * LEGEND_ROW;
   const bottom = 40;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
@@ -256,16 +321,7 @@ export function lineChart(chart: LineChart): string {
       );
     }
   }
-  let lx = left;
-  for (const s of chart.series) {
-    const dash = s.dashed ? ' stroke-dasharray="4 2"' : '';
-    parts.push(
-      `<line x1="${lx}" x2="${lx + 14}" y1="16" y2="16" stroke="${s.color}" stroke-width="2"${dash}/>`,
-    );
-    parts.push(`<text x="${lx + 18}" y="20" class="legend">${xmlEscape(s.name)}</text>`);
-    lx += 18 + s.name.length * 7 + 14;
-  }
-  if (chart.note) parts.push(`<text x="${lx}" y="20" class="legend muted">${xmlEscape(chart.note)}</text>`);
+  parts.push(...key.parts);
   parts.push('</svg>');
   return parts.join('\n');
 }
