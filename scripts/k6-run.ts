@@ -28,7 +28,7 @@ import { renderSweepSection } from '../k6/lib/report-sweep.ts';
 import { failures, type Summary } from '../k6/lib/summary.ts';
 import type { SweepResult } from '../k6/lib/sweep.ts';
 import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
-import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
+import { INFLUXDB, TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts';
 import { walkArgs, wholeNumber } from './args.ts';
 import { checkContract } from './contract.ts';
 import { freePort, MAX_INSTANCES, resumeAll, segments, waitPaused } from './segments.ts';
@@ -189,7 +189,9 @@ async function ensureServers(
   // does not depend on it.
   const { startServers } = await import('../servers/launch.ts');
   const names = builtins.map((t) => t.name as TargetName);
-  log(`starting upstream, ${names.join(', ')}${forceStart ? ' on free ports' : ''} ...`);
+  log(
+    `starting ${process.env[UPSTREAM.urlEnv] ? '' : 'upstream, '}${names.join(', ')}${forceStart ? ' on free ports' : ''} ...`,
+  );
   const ports: Record<string, number> = { upstream: 0 };
   for (const n of names) ports[n] = 0;
   const started = await startServers(
@@ -210,7 +212,9 @@ async function ensureServers(
     const spec = TARGETS[t.name as TargetName];
     return Object.assign({}, t, { url, statsUrl: 'stats' in spec ? (statsUrls[t.name] ?? t.statsUrl) : url });
   });
-  log(`started: ${placed.map((t) => `${t.name} ${t.url}`).join(', ')} (upstream ${urls.upstream})`);
+  log(
+    `started: ${placed.map((t) => `${t.name} ${t.url}`).join(', ')} (upstream ${urls.upstream ?? process.env[UPSTREAM.urlEnv]})`,
+  );
   let stopping = false;
   const died = started.exited.then(({ name, code, signal }) =>
     stopping ? never : `${name} exited during the run (${signal ?? `code ${code}`})`,

@@ -4,7 +4,7 @@
 // Python ones (flask, quart) need Debian's packages. Ctrl-C or SIGTERM stops them all.
 
 import { parseTargets } from '../k6/lib/targets.ts';
-import type { TargetName } from '../lib/registry.ts';
+import { type TargetName, UPSTREAM } from '../lib/registry.ts';
 import { type ServiceName, startServers } from '../servers/launch.ts';
 
 /** What runs without a selection: the suite's default targets and the sweep's control. */
@@ -21,6 +21,12 @@ function selection(argv: readonly string[]): string | undefined {
   return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
 }
 
+// An upstream named by UPSTREAM_URL is used as it is (startServers starts none); said first,
+// so a user who left it set in the shell sees where every app's IO goes.
+const external = process.env[UPSTREAM.urlEnv];
+if (external)
+  console.log(`${UPSTREAM.urlEnv}=${external}: no upstream started here; every app calls that one`);
+
 let names: ServiceName[];
 try {
   const targets = parseTargets(selection(process.argv.slice(2)), process.env, DEFAULT);
@@ -36,7 +42,7 @@ const servers = await startServers({ only: names }).catch((err: Error) => {
   console.error(err.message);
   process.exit(1);
 });
-for (const name of names) console.log(servers.lines[name]);
+for (const name of names) if (servers.lines[name]) console.log(servers.lines[name]);
 console.log('Ctrl-C stops them all.');
 
 let stopping = false;

@@ -31,7 +31,11 @@ export interface StartOptions<N extends ServiceName = ServiceName> {
   /** 0 picks a free port. Unset: the children's environment (EXPRESS_PORT, ...), else the registry default. */
   readonly ports?: Partial<Record<ServiceName, number>>;
   readonly syncWorkers?: number;
-  /** Upstream of the app servers; default: the one started here, else the environment's UPSTREAM_URL. */
+  /**
+   * An upstream that is already running (default: the environment's UPSTREAM_URL): none is
+   * started here, even when `only` names it, and every app calls this one. Unset: the one
+   * started here.
+   */
   readonly upstreamUrl?: string;
   /** Which to start, any of ALL_SERVICE_NAMES; default SERVICE_NAMES (upstream and the Node targets). */
   readonly only?: readonly N[];
@@ -108,8 +112,11 @@ function pythonPath(): string {
 export async function startServers<N extends ServiceName = ServiceName>(
   options: StartOptions<N> = {},
 ): Promise<RunningServers<N>> {
+  const external = options.upstreamUrl ?? (process.env[UPSTREAM.urlEnv] || undefined);
   const names = (options.only ? ALL_SERVICE_NAMES : SERVICE_NAMES).filter(
-    (n) => !options.only || (options.only as readonly string[]).includes(n),
+    (n) =>
+      (!options.only || (options.only as readonly string[]).includes(n)) &&
+      !(n === 'upstream' && external !== undefined),
   ) as N[];
   const problem = pythonProblem((names as readonly string[]).filter(isPython));
   if (problem) throw new Error(problem);
@@ -145,7 +152,7 @@ export async function startServers<N extends ServiceName = ServiceName>(
   };
 
   try {
-    let upstreamUrl = options.upstreamUrl;
+    let upstreamUrl = external;
     if (names.includes('upstream' as N)) {
       const upstream = await launch('upstream' as N, undefined);
       upstreamUrl ??= upstream.url;

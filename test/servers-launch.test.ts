@@ -102,3 +102,39 @@ describe('startServers', () => {
     assert.ok(!alive(servers.pids.fastify) && !alive(servers.pids.upstream));
   });
 });
+
+describe('npm run servers with UPSTREAM_URL', () => {
+  it('starts no upstream, says so first, and sends every app’s calls to that one', async () => {
+    // The marker: a real upstream started apart, whose /stats counts what it served.
+    const marker = await startServers({ only: ['upstream'], ports: { upstream: 0 }, quiet: true });
+    const served = async () => (await request(`${marker.urls.upstream}/stats`)).body.served as number;
+    const ports = Object.fromEntries(
+      (['express', 'koa', 'fastify', 'control'] as const).map((n) => [TARGETS[n].portEnv, '0']),
+    );
+    const r = spawnCollecting(process.execPath, ['--import', 'tsx', 'scripts/servers.ts'], {
+      env: { ...process.env, ...ports, UPSTREAM_PORT: '0', UPSTREAM_URL: marker.urls.upstream, TARGETS: '' },
+    });
+    try {
+      const urls = await waitFor(
+        async () => {
+          const found = [...r.stdout().matchAll(/^(\w+) listening on (http:\/\/\S+) /gm)];
+          return found.length === 4 ? found.map((m) => m[2] as string) : undefined;
+        },
+        30_000,
+        'four apps listening',
+      );
+      assert.equal(
+        r.stdout().split('\n')[0],
+        `UPSTREAM_URL=${marker.urls.upstream}: no upstream started here; every app calls that one`,
+      );
+      assert.doesNotMatch(r.stdout(), /^upstream listening/m);
+      const before = await served();
+      for (const url of urls) assert.equal((await request(`${url}/io?delay=0.01`)).status, 200, url);
+      assert.equal((await served()) - before, urls.length, 'one /io per app, all at the marker');
+    } finally {
+      r.child.kill('SIGTERM');
+      await r.exit;
+      await marker.stop();
+    }
+  });
+});
