@@ -6,7 +6,8 @@ import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
-import { METRICS, REQUEST_NAMES, SWEEP, TAGS, theorySpeedup } from '../lib/registry.ts';
+import { METRICS, REQUEST_NAMES, SWEEP, TAGS } from '../lib/registry.ts';
+import { asyncSpeedup } from '../lib/theory.ts';
 import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { renderJunit } from './lib/junit.ts';
@@ -201,7 +202,7 @@ export function sampleStats(data: SetupData): void {
     const refW = config.reference ? data.workers[config.reference] : undefined;
     if (!theoryShown[slot.scenario] && slot.kind === 'closed' && refW) {
       theoryShown[slot.scenario] = true;
-      theory.add(theorySpeedup(slot.vus, refW), { [TAGS.scenario]: slot.scenario });
+      theory.add(asyncSpeedup(slot.vus, refW), { [TAGS.scenario]: slot.scenario });
     }
     console.log(
       `slot ${tick.slot + 1}/${plan.slots.length} ${slot.scenario}/${slot.server}: ` +

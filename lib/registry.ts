@@ -331,12 +331,6 @@ export const RECOMMENDATIONS = [
   { below: Number.POSITIVE_INFINITY, label: 'migrate' },
 ] as const;
 
-/** The theory (DESIGN.md): W sync workers, N closed-loop clients -> speedup max(1, N/W). */
-export function theorySpeedup(vus: number, syncWorkers: number): number {
-  if (!(syncWorkers >= 1)) throw new RangeError(`syncWorkers must be >= 1, got ${syncWorkers}`);
-  return Math.max(1, vus / syncWorkers);
-}
-
 export function recommendationFor(averageSpeedup: number): string {
   const row = RECOMMENDATIONS.find((r) => averageSpeedup < r.below);
   // The last row has an infinite bound, so only NaN reaches here.

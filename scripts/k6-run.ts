@@ -29,6 +29,7 @@ import { failures, type Summary } from '../k6/lib/summary.ts';
 import type { SweepResult } from '../k6/lib/sweep.ts';
 import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts';
+import { QUEUE_FACTOR_TEXT } from '../lib/theory.ts';
 import { walkArgs, wholeNumber } from './args.ts';
 import { checkContract } from './contract.ts';
 import { freePort, MAX_INSTANCES, resumeAll, segments, waitPaused } from './segments.ts';
@@ -357,7 +358,7 @@ async function main(): Promise<number> {
     const refW = ref ? config.workers[ref] : undefined;
     log(
       ref
-        ? `reference ${ref}: W = ${refW} sync workers (/health); theory speedup max(1, N/${refW}); time scale ${config.timeScale}`
+        ? `reference ${ref}: W = ${refW} sync workers (/health); theory speedup ${QUEUE_FACTOR_TEXT.replace('W', String(refW))}; time scale ${config.timeScale}`
         : `no sync target selected: figures per target, no speedup; time scale ${config.timeScale}`,
     );
     const influx = await influxOutput(env);

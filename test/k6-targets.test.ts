@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readConfig } from '../k6/lib/config.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
-import { expectedSpeedup } from '../k6/lib/summary.ts';
 import { formatTargets, parseTargets, pickReference } from '../k6/lib/targets.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { expectedSpeedup } from '../lib/theory.ts';
 
 describe('targets', () => {
   it('defaults to express, koa and fastify at their registry ports', () => {
@@ -118,9 +118,10 @@ describe('targets', () => {
   });
 
   it('expects max(1, N/W_ref) of an async target and W/W_ref-like ratios of a sync one', () => {
-    assert.equal(expectedSpeedup(20, 2, { model: 'async' }), 10);
-    assert.equal(expectedSpeedup(20, 2, { model: 'sync', workers: 2 }), 1);
-    assert.equal(expectedSpeedup(20, 2, { model: 'sync', workers: 4 }), 2);
-    assert.equal(expectedSpeedup(1, 2, { model: 'sync', workers: 4 }), 1);
+    const W2 = { model: 'sync' as const, workers: 2 };
+    assert.equal(expectedSpeedup({ clients: 20, ioSeconds: 1 }, W2, { model: 'async' }), 10);
+    assert.equal(expectedSpeedup({ clients: 20, ioSeconds: 1 }, W2, { model: 'sync', workers: 2 }), 1);
+    assert.equal(expectedSpeedup({ clients: 20, ioSeconds: 1 }, W2, { model: 'sync', workers: 4 }), 2);
+    assert.equal(expectedSpeedup({ clients: 1, ioSeconds: 1 }, W2, { model: 'sync', workers: 4 }), 1);
   });
 });

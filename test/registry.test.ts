@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { recommendationFor, SCENARIOS, TARGETS, theorySpeedup, UPSTREAM } from '../lib/registry.ts';
+import { recommendationFor, SCENARIOS, TARGETS, UPSTREAM } from '../lib/registry.ts';
 
 describe('registry', () => {
   it('keeps the seed scenario table', () => {
@@ -22,17 +22,6 @@ describe('registry', () => {
       ...Object.values(TARGETS).flatMap((s) => ('stats' in s ? [s.port, s.stats.port] : [s.port])),
     ];
     assert.equal(new Set(ports).size, ports.length);
-  });
-
-  describe('theorySpeedup', () => {
-    it('is N/W when clients outnumber workers, and never below 1', () => {
-      assert.equal(theorySpeedup(50, 1), 50);
-      assert.equal(theorySpeedup(10, 2), 5);
-      assert.equal(theorySpeedup(1, 2), 1);
-    });
-    it('rejects a worker count below 1', () => {
-      assert.throws(() => theorySpeedup(5, 0), RangeError);
-    });
   });
 
   it('maps average speedup onto the seed migration matrix', () => {

@@ -15,6 +15,7 @@ import {
   type StreamSpec,
   SWEEP,
 } from '../../lib/registry.ts';
+import { theoryLatencySeconds, theoryThroughput } from '../../lib/theory.ts';
 import type { SuiteConfig, SuiteScenario } from './config.ts';
 import type { Target } from './targets.ts';
 
@@ -42,7 +43,7 @@ export interface Slot {
   readonly vus: number;
   /** The IO delay each request asks for, time scale applied. */
   readonly delaySeconds: number;
-  /** One sync cycle, max(1, N/W)·d, of the slowest sync target: its closed-loop latency by the theory. */
+  /** One sync cycle (the queue factor times d) of the slowest sync target: its closed-loop latency by the theory. */
   readonly cycleSeconds: number;
   /** Offset from the start of the test (after setup), k6 `startTime`. */
   readonly startSeconds: number;
@@ -113,8 +114,12 @@ export const OPEN_MAX_VUS_FACTOR = 2;
 /** Round to the millisecond, the resolution k6 durations are written in. */
 const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
+/** One sync cycle: the theory's latency of W sync workers under N clients (lib/theory.ts). */
 export function cycleSeconds(vus: number, delaySeconds: number, syncWorkers: number): number {
-  return Math.max(1, vus / syncWorkers) * delaySeconds;
+  return theoryLatencySeconds(
+    { model: 'sync', workers: syncWorkers },
+    { clients: vus, ioSeconds: delaySeconds },
+  );
 }
 
 function scaled(seconds: number, scale: number, floor: number): number {
@@ -268,7 +273,7 @@ function sweepSlots(cfg: SuiteConfig, skipped: SkippedPoint[]): Omit<Slot, 'star
         skipped.push({
           server: target.name,
           clients: vus,
-          reason: `past ${SWEEP.syncStopDelays}× the delay at fewer clients: theory ${fmtFactor(cycle / d)}× d, ${fmtFactor(workers / d)} req/s`,
+          reason: `past ${SWEEP.syncStopDelays}× the delay at fewer clients: theory ${fmtFactor(cycle / d)}× d, ${fmtFactor(theoryThroughput({ model: 'sync', workers }, { clients: vus, ioSeconds: d }))} req/s`,
         });
         continue;
       }

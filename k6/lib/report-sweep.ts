@@ -2,10 +2,18 @@
 // speedup against N on log–log axes with the theory dashed beside each curve, each async
 // target's knee, and which points the load generator limited.
 
+import { SWEEP } from '../../lib/registry.ts';
+import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
 import { fmtLatency, fmtNumber, fmtSpeedup, textTable } from './format.ts';
 import { card, esc, page } from './report.ts';
 import { type LineSeries, lineChart } from './svg.ts';
-import type { SweepPoint, SweepResult } from './sweep.ts';
+import {
+  KNEE_LATENCY_FACTOR,
+  KNEE_THROUGHPUT_FACTOR,
+  SATURATED_MACHINE_BUSY_PERCENT,
+  type SweepPoint,
+  type SweepResult,
+} from './sweep.ts';
 import { targetColor } from './targets.ts';
 
 const THEORY = '#555555';
@@ -50,7 +58,7 @@ export function renderSweepSection(sweep: SweepResult): string {
   const note = 'hollow: generator-bound';
   const latency = card(
     'Latency vs clients',
-    `Mean latency of the measured requests at each N, d = ${fmtLatency(d * 1000)}. Dashed: theory, sync max(1, N/W)·d and async d.`,
+    `Mean latency of the measured requests at each N, d = ${fmtLatency(d * 1000)}. Dashed: theory, sync ${QUEUE_FACTOR_TEXT}·d and async d.`,
     lineChart({
       title: 'Latency vs N',
       series: curves(
@@ -98,7 +106,7 @@ export function renderSweepSection(sweep: SweepResult): string {
   }
   const speedup = card(
     `Speedup over ${sweep.reference ?? 'the sync target'} vs clients`,
-    `${esc(sweep.reference ?? '')} mean ÷ async mean at each N where both were measured (the sync curve stops where its mean passed 20·d).`,
+    `${esc(sweep.reference ?? '')} mean ÷ async mean at each N where both were measured (the sync curve stops where its mean passed ${SWEEP.syncStopDelays}·d).`,
     lineChart({
       title: 'Speedup vs N',
       series: speedupSeries,
@@ -117,7 +125,7 @@ export function renderSweepSection(sweep: SweepResult): string {
     .join('\n');
   const knees = card(
     'Knees: where each async server stops being ideal',
-    'The first N where p50 > 1.1·d or throughput < 0.9·N/d. CPU: the server’s and k6’s at that point, in percent of one core. Limited by: the load generator when the machine was at least 75% busy and k6 used at least as much CPU as the server.',
+    `The first N where p50 > ${KNEE_LATENCY_FACTOR}·d or throughput < ${KNEE_THROUGHPUT_FACTOR}·N/d. CPU: the server’s and k6’s at that point, in percent of one core. Limited by: the load generator when the machine was at least ${SATURATED_MACHINE_BUSY_PERCENT}% busy and k6 used at least as much CPU as the server.`,
     `<table><thead><tr><th>target</th><th>knee N</th><th>why</th><th>CPU server / k6</th><th>limited by</th></tr></thead><tbody>${kneeRows}</tbody></table>`,
   );
   const rows = [...sweep.points]
@@ -191,7 +199,7 @@ export function renderSweepTable(sweep: SweepResult): string {
     for (const server of bySever) {
       const list = sweep.skipped.filter((s) => s.server === server).map((s) => s.clients);
       out.push(
-        `Stopped early: ${server} not measured at N = ${list.join(', ')}: its mean passed 20× the delay at fewer clients`,
+        `Stopped early: ${server} not measured at N = ${list.join(', ')}: its mean passed ${SWEEP.syncStopDelays}× the delay at fewer clients`,
       );
     }
   }

@@ -2,8 +2,15 @@
 // network) that answers the question at a glance: how much faster, against what theory, at
 // what CPU cost.
 
+import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
 import { fmtBytes, fmtLatency, fmtNumber, fmtPercent, fmtSpeedup } from './format.ts';
 import { xmlEscape } from './junit.ts';
+import {
+  FIDELITY_P50_TOLERANCE,
+  FIDELITY_SPEEDUP_TOLERANCE,
+  SPEEDUP_MAX_FRACTION,
+  SPEEDUP_MIN_FRACTION,
+} from './speedup.ts';
 import { failures, type Summary } from './summary.ts';
 import { barChart } from './svg.ts';
 import { targetColor } from './targets.ts';
@@ -39,11 +46,20 @@ ul.checks{margin:4px 0;padding-left:18px;font-family:ui-monospace,monospace;font
 footer{margin-top:18px;font-size:12px;color:#6b7280}
 `;
 
-/** Colour class of a measured/theory ratio: within 10% ok, within the check's band off, else bad. */
+/** The speedup check's band and the fidelity tolerances as the page prints them. */
+const BAND = `${SPEEDUP_MIN_FRACTION}–${SPEEDUP_MAX_FRACTION}`;
+const pct = (fraction: number): string => `${fraction * 100}%`;
+const Q = QUEUE_FACTOR_TEXT;
+
+/** Colour class of a measured/theory ratio: within the fidelity tolerance ok, within the check's band off, else bad. */
 function ratioClass(ratio: number | null): string {
   if (ratio === null) return 'bad';
   const off = Math.abs(ratio - 1);
-  return off <= 0.1 ? 'ok' : ratio >= 0.8 && ratio <= 1.25 ? 'off' : 'bad';
+  return off <= FIDELITY_SPEEDUP_TOLERANCE
+    ? 'ok'
+    : ratio >= SPEEDUP_MIN_FRACTION && ratio <= SPEEDUP_MAX_FRACTION
+      ? 'off'
+      : 'bad';
 }
 
 function card(title: string, note: string, body: string): string {
@@ -80,7 +96,7 @@ export function renderReport(summary: Summary, extra = ''): string {
   const shortX = (v: number) => `${v.toFixed(1)}x`;
   const speedupSeries = (kind: 'latency' | 'throughput') => [
     {
-      name: 'theory max(1, N/W)',
+      name: `theory ${Q}`,
       color: THEORY_COLOR,
       values: scen.map((s) => s.theorySpeedup),
       hollow: true,
@@ -107,7 +123,7 @@ export function renderReport(summary: Summary, extra = ''): string {
   const charts = [
     card(
       'Latency speedup: measured vs theory',
-      `${esc(ref)} mean latency ÷ each target's mean latency. Dashed: the theory for an async target, max(1, N/W) with W = ${summary.syncWorkers}; the tick on each bar is that target’s own theory (1 for a sync target with the same W).`,
+      `${esc(ref)} mean latency ÷ each target's mean latency. Dashed: the theory for an async target, ${Q} with W = ${summary.syncWorkers}; the tick on each bar is that target’s own theory (1 for a sync target with the same W).`,
       barChart({
         title: 'Latency speedup',
         categories: cats,
@@ -253,7 +269,7 @@ export function renderReport(summary: Summary, extra = ''): string {
     .join('\n');
   const figures = card(
     'All figures',
-    'Latencies of the requests that started in the measurement window; req/s and CPU of the responses that completed in it. Speedup colour: green within 10% of theory, amber within the check band (0.8–1.25×), red outside.',
+    `Latencies of the requests that started in the measurement window; req/s and CPU of the responses that completed in it. Speedup colour: green within ${pct(FIDELITY_SPEEDUP_TOLERANCE)} of theory, amber within the check band (${BAND}×), red outside.`,
     `<table><thead><tr><th>scenario</th><th>VUs</th><th>delay</th><th>server</th><th>p50</th><th>p95</th><th>p99</th><th>mean</th><th>req/s</th><th>errors</th><th>CPU/req</th><th>CPU</th><th>RSS max</th><th>speedup lat / thr</th><th>theory</th></tr></thead><tbody>${rows}</tbody></table>`,
   );
 
@@ -280,12 +296,12 @@ export function renderReport(summary: Summary, extra = ''): string {
     ? `<div class="verdict fail">${failed.length} of ${counted.length} checks failed<ul class="checks">${failed
         .map((c) => `<li>${esc(c.message)}</li>`)
         .join('')}</ul></div>`
-    : `<div class="verdict pass">All ${counted.length} checks passed: thresholds derived from the theory and the speedup check (0.8–1.25 × theory).</div>`;
+    : `<div class="verdict pass">All ${counted.length} checks passed: thresholds derived from the theory and the speedup check (${BAND} × theory).</div>`;
   const fidelity = summary.checks.filter((c) => c.kind === 'fidelity');
   const off = fidelity.filter((c) => !c.ok);
   const fidelityCard = card(
     'Fidelity',
-    `How close the measurement came to the theory: speedups within ±10% of max(1, N/W), async p50 within ±5% of the delay. ${fidelity.length - off.length} of ${fidelity.length} within.`,
+    `How close the measurement came to the theory: speedups within ±${pct(FIDELITY_SPEEDUP_TOLERANCE)} of ${Q}, async p50 within ±${pct(FIDELITY_P50_TOLERANCE)} of the delay. ${fidelity.length - off.length} of ${fidelity.length} within.`,
     off.length ? `<ul class="checks">${off.map((c) => `<li>${esc(c.message)}</li>`).join('')}</ul>` : '',
   );
 
@@ -313,6 +329,6 @@ ${openCard}
 <div style="height:16px"></div>
 ${fidelityCard}
 ${extra}
-<footer>Theory: with W sync workers and N closed-loop clients each waiting d, sync latency ≈ max(1, N/W)·d and async ≈ d, so speedup ≈ max(1, N/W). ${esc(summary.speedupBasis)}. Recommendation matrix: &lt;2x moderate, 2–5x good candidate, 5–10x strong case, &gt;10x migrate.</footer>`,
+<footer>Theory: with W sync workers and N closed-loop clients each waiting d, sync latency ≈ ${Q}·d and async ≈ d, so speedup ≈ ${Q}. ${esc(summary.speedupBasis)}. Recommendation matrix: &lt;2x moderate, 2–5x good candidate, 5–10x strong case, &gt;10x migrate.</footer>`,
   );
 }

@@ -9,6 +9,7 @@ import {
   type ScenarioName,
   STRESS_OPEN_SCENARIO,
 } from '../../lib/registry.ts';
+import { expectedSpeedup, theoryLatencySeconds } from '../../lib/theory.ts';
 import type { SuiteConfig } from './config.ts';
 import { type Plan, type Slot, windowSeconds } from './plan.ts';
 import {
@@ -218,21 +219,6 @@ export function readSetup(data: K6SummaryData, planned: Readonly<Record<string, 
   return { workers };
 }
 
-/**
- * The theory for one target against the reference in a closed loop of N clients: the
- * reference's latency is max(1, N/W_ref)·d; an async target's is d, a sync one's
- * max(1, N/W)·d. So an async target is max(1, N/W_ref) times faster, and a sync target with
- * the reference's W exactly as fast.
- */
-export function expectedSpeedup(
-  vus: number,
-  referenceWorkers: number,
-  target: { readonly model: Model; readonly workers?: number },
-): number {
-  const factor = (w: number) => Math.max(1, vus / w);
-  return factor(referenceWorkers) / (target.model === 'sync' ? factor(target.workers ?? 1) : 1);
-}
-
 export function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: number): ServerFigures {
   const k = slotKeys(slot);
   const m = (key: string) => data.metrics[key];
@@ -244,7 +230,11 @@ export function serverFigures(data: K6SummaryData, slot: Slot, syncWorkers: numb
   const cpuSeconds = value(m(k.cpuSeconds), 'count');
   const p50 = value(duration, 'med') ?? value(duration, 'p(50)');
   const service = slot.serviceSeconds ?? slot.delaySeconds;
-  const theoryMeanMs = (slot.model === 'sync' ? Math.max(1, slot.vus / syncWorkers) : 1) * service * 1000;
+  const theoryMeanMs =
+    theoryLatencySeconds(
+      { model: slot.model, workers: syncWorkers },
+      { clients: slot.vus, ioSeconds: service },
+    ) * 1000;
   const stream = slot.stream
     ? {
         ttftP50: value(m(k.ttft), 'med'),
@@ -350,7 +340,9 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
     const slots = plan.slots.filter((s) => s.kind === 'closed' && s.scenario === spec.name);
     const first = slots[0];
     if (!first) continue;
-    const theory = reference ? expectedSpeedup(spec.vus, refWorkers, { model: 'async' }) : 1;
+    const load = { clients: spec.vus, ioSeconds: first.serviceSeconds ?? first.delaySeconds };
+    const refTarget = { model: 'sync' as const, workers: refWorkers };
+    const theory = reference ? expectedSpeedup(load, refTarget, { model: 'async' }) : 1;
     const variable = Boolean(first.profile || first.stream);
     const servers: Record<string, ServerFigures> = {};
     for (const slot of slots) servers[slot.server] = serverFigures(data, slot, wOf(slot.server));
@@ -360,7 +352,7 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
       const name = target.name;
       const fig = servers[name];
       if (!fig || !ref || name === reference) continue;
-      const expected = expectedSpeedup(spec.vus, refWorkers, target);
+      const expected = expectedSpeedup(load, refTarget, target);
       const latency = latencySpeedup(ref.avg, fig.avg);
       const throughput = throughputSpeedup(ref.rps, fig.rps);
       const ratio = (a: number | null, b: number | null) =>

@@ -3,6 +3,7 @@
 // target's knee, and which points the load generator itself limited.
 
 import type { Model } from '../../lib/registry.ts';
+import { expectedSpeedup, theoryLatencySeconds, theoryThroughput } from '../../lib/theory.ts';
 import type { SuiteConfig } from './config.ts';
 import type { Plan, SkippedPoint } from './plan.ts';
 import { type K6SummaryData, readSetup, serverFigures } from './summary.ts';
@@ -48,7 +49,7 @@ export interface SweepPoint {
   readonly theoryRps: number;
   /** Reference mean ÷ this target's mean, at this N (null for the reference or without one). */
   readonly speedup: number | null;
-  /** max(1, N/W_ref) for an async target. */
+  /** The theory's speedup of an async target over the reference at this N (lib/theory.ts). */
   readonly theorySpeedup: number | null;
 }
 
@@ -98,7 +99,8 @@ export function findKnee(points: readonly SweepPoint[], delaySeconds: number): K
   const d = delaySeconds * 1000;
   for (const p of [...points].sort((a, b) => a.clients - b.clients)) {
     const slow = p.p50 !== null && p.p50 > KNEE_LATENCY_FACTOR * d;
-    const short = p.rps !== null && p.rps < KNEE_THROUGHPUT_FACTOR * (p.clients / delaySeconds);
+    const ideal = theoryThroughput({ model: 'async' }, { clients: p.clients, ioSeconds: delaySeconds });
+    const short = p.rps !== null && p.rps < KNEE_THROUGHPUT_FACTOR * ideal;
     if (!slow && !short) continue;
     const reasons: string[] = [];
     if (slow) reasons.push(`p50 ${Math.round(p.p50 ?? 0)} ms > ${KNEE_LATENCY_FACTOR}·d`);
@@ -144,7 +146,8 @@ export function buildSweep({ data, config, plan, now }: SweepInput): SweepResult
       cpuPercent: f.cpuPercentAvg,
     };
     if (slot.server === reference) refAvg[n] = f.avg;
-    const factor = slot.model === 'sync' ? Math.max(1, n / w) : 1;
+    const target = { model: slot.model, workers: w };
+    const theoryLoad = { clients: n, ioSeconds: d };
     points.push({
       server: slot.server,
       model: slot.model,
@@ -162,10 +165,13 @@ export function buildSweep({ data, config, plan, now }: SweepInput): SweepResult
       k6CpuPercent: load.k6CpuPercent,
       machineBusyPercent: load.machineBusyPercent,
       generatorBound: isGeneratorBound(load),
-      theoryLatencyMs: factor * d * 1000,
-      theoryRps: slot.model === 'sync' ? Math.min(n, w) / d : n / d,
+      theoryLatencyMs: theoryLatencySeconds(target, theoryLoad) * 1000,
+      theoryRps: theoryThroughput(target, theoryLoad),
       speedup: null,
-      theorySpeedup: slot.model === 'async' && refW !== null ? Math.max(1, n / refW) : null,
+      theorySpeedup:
+        slot.model === 'async' && refW !== null
+          ? expectedSpeedup(theoryLoad, { model: 'sync', workers: refW }, target)
+          : null,
     });
   }
   const withSpeedup = points.map((p) => {

@@ -1,7 +1,9 @@
 // The terminal table printed at the end of a run, like the seed's: per scenario the sync and
 // async latencies, the measured speedups and the theory's, then the recommendation.
 
+import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
 import { fmtLatency, fmtNumber, fmtPercent, fmtSpeedup, textTable } from './format.ts';
+import { FIDELITY_P50_TOLERANCE, FIDELITY_SPEEDUP_TOLERANCE } from './speedup.ts';
 import { failures, type Summary } from './summary.ts';
 
 export function renderTable(summary: Summary): string {
@@ -54,7 +56,7 @@ export function renderTable(summary: Summary): string {
   if (varied.length > 0) {
     out.push('');
     out.push(
-      `Variable IO: mean against the theory (max(1, N/W)·E[service] sync, E[service] async), the tail, and ${ref} ÷ target at each percentile`,
+      `Variable IO: mean against the theory (${QUEUE_FACTOR_TEXT}·E[service] sync, E[service] async), the tail, and ${ref} ÷ target at each percentile`,
     );
     out.push(
       textTable(
@@ -134,7 +136,7 @@ export function renderTable(summary: Summary): string {
   const fidelity = summary.checks.filter((c) => c.kind === 'fidelity');
   out.push(
     `Checks: ${counted.length - failed.length} passed, ${failed.length} failed; ` +
-      `fidelity (speedup ±10% of theory, async p50 ±5% of delay): ${fidelity.filter((c) => c.ok).length}/${fidelity.length}`,
+      `fidelity (speedup ±${FIDELITY_SPEEDUP_TOLERANCE * 100}% of theory, async p50 ±${FIDELITY_P50_TOLERANCE * 100}% of delay): ${fidelity.filter((c) => c.ok).length}/${fidelity.length}`,
   );
   for (const c of failed) out.push(c.message);
   for (const c of fidelity.filter((f) => !f.ok)) out.push(c.message);

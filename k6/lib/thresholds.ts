@@ -4,6 +4,7 @@
 // keep it apart and hand it to handleSummary. The latter are "probes": always true.
 
 import { METRICS, REQUEST_NAMES, TAGS } from '../../lib/registry.ts';
+import { queueFactor } from '../../lib/theory.ts';
 import type { Plan, Slot } from './plan.ts';
 
 /** Metrics the suite adds beside the registry's, used by the k6 script only. */
@@ -77,7 +78,7 @@ export const MAX_ERROR_RATE = 0.01;
 /**
  * Upper bound of a closed slot's p95 latency, from the theory:
  * - async: every request waits the delay d, so p95 < 1.25·d + 50 ms;
- * - sync: a request waits for the N/W requests ahead of it, so p95 < 1.25·ceil(max(1, N/W))·d
+ * - sync: a request waits for the N/W requests ahead of it, so p95 < 1.25·ceil(queue factor)·d
  *   + 50 ms. The ceiling: with N/W = 2.5, requests wait two or three delays (the mean is
  *   2.5·d by Little's law), so the p95 is three.
  * The 25% scales with the time scale; the 50 ms does not, because it is the fixed cost of a
@@ -90,7 +91,7 @@ export function p95BoundMs(slot: Pick<Slot, 'model' | 'vus' | 'delaySeconds'>, s
   const bound =
     slot.model === 'async'
       ? ASYNC_P95_FACTOR * d
-      : SYNC_P95_FACTOR * Math.ceil(Math.max(1, slot.vus / syncWorkers)) * d;
+      : SYNC_P95_FACTOR * Math.ceil(queueFactor(slot.vus, syncWorkers)) * d;
   return Math.round(bound + OVERHEAD_ALLOWANCE_MS);
 }
 
