@@ -11,6 +11,7 @@ import { asyncSpeedup } from '../lib/theory.ts';
 import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { renderJunit } from './lib/junit.ts';
+import { machineReadableRequested, readSummaryData } from './lib/k6-summary-data.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
 import { renderReport } from './lib/report.ts';
 import { renderSweepReport, renderSweepTable } from './lib/report-sweep.ts';
@@ -25,7 +26,7 @@ import {
   type Reading,
   sampleMetrics,
 } from './lib/sampler.ts';
-import { buildSummary, type K6SummaryData, type SetupData } from './lib/summary.ts';
+import { buildSummary, type SetupData } from './lib/summary.ts';
 import { buildSweep } from './lib/sweep.ts';
 import { renderTable } from './lib/table.ts';
 import type { Target } from './lib/targets.ts';
@@ -96,6 +97,9 @@ const statsOf = (t: Target) => parseStats(getJson(`${t.statsUrl}/stats`, REQUEST
 const DRAIN_POLL_SECONDS = 0.05;
 
 export function setup(): SetupData {
+  // abort, not fail(): one line and no stack, before any slot is measured for nothing.
+  const unreadable = machineReadableRequested(__ENV);
+  if (unreadable) exec.test.abort(unreadable);
   const workers: Record<string, number> = {};
   for (const t of config.targets) {
     const { status, body } = getJson(`${t.url}/health`, REQUEST_NAMES.health);
@@ -249,7 +253,12 @@ function sampleGenerator(kind: 'window-start' | 'window-end', tags: Record<strin
   machineBusy.add(load.machineBusyPercent, tags);
 }
 
-export function handleSummary(data: K6SummaryData): Record<string, string> {
+export function handleSummary(raw: unknown): Record<string, string> {
+  const read = readSummaryData(raw);
+  // k6 lets no handleSummary set its exit code, so a refusal writes no summary.json at all:
+  // the runner then fails on its absence instead of reporting a summary with holes.
+  if ('refusal' in read) return { stderr: `${read.refusal}\n` };
+  const data = read.data;
   const dir = config.resultsDir;
   if (config.mode === 'sweep') {
     const sweep = buildSweep({ data, config, plan, now: new Date() });
