@@ -143,6 +143,16 @@ describe('.github/workflows/k6.yml', () => {
   });
 });
 
+describe('the k6 the images ship', () => {
+  it('is one version, tested by the workflow: docker/Dockerfile.k6 and the k6-operator runner image', () => {
+    const dockerfile = read('docker/Dockerfile.k6');
+    const image = /^FROM grafana\/k6:(\S+)$/m.exec(dockerfile)?.[1];
+    assert.equal(/^ENV K6_BIN_VERSION=(\S+)$/m.exec(dockerfile)?.[1], image);
+    assert.equal(/K6_IMAGE = 'grafana\/k6:([^']+)'/.exec(read('scripts/k6-operator.ts'))?.[1], image);
+    assert.ok(jobsOf('k6').includes(String(image)), `k6 ${image} is in the workflow's matrix`);
+  });
+});
+
 describe('matrix combinations (GitHub rules)', () => {
   it('adds an include that changes an original value as a job of its own', () => {
     const jobs = combinations({ k6: ['a', 'b'], node: [22], include: [{ k6: 'b', node: 20 }] });

@@ -285,7 +285,7 @@ describe('Dockerfiles', () => {
     assert.match(dockerfile, /^ENV HOST=0\.0\.0\.0$/m);
   });
 
-  it('start from pinned node 20 slim, Debian bookworm slim and grafana/k6 images', () => {
+  it('start from pinned node 22 slim, Debian bookworm slim and grafana/k6 images', () => {
     const froms = built.flatMap(({ context, dockerfile }) =>
       read(join(context, dockerfile))
         .split('\n')
@@ -295,7 +295,7 @@ describe('Dockerfiles', () => {
     for (const image of froms) {
       assert.match(
         image,
-        /^(node:20-[a-z]+-slim|debian:bookworm-slim|grafana\/k6:\d+\.\d+\.\d+)$/,
+        /^(node:22-[a-z]+-slim|debian:bookworm-slim|grafana\/k6:\d+\.\d+\.\d+)$/,
         `${image} is pinned`,
       );
     }
