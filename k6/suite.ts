@@ -8,13 +8,11 @@ import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
 import { METRICS, REQUEST_NAMES, SWEEP, TAGS } from '../lib/registry.ts';
 import { asyncSpeedup } from '../lib/theory.ts';
+import { k6DataArtifact, summaryArtifacts, sweepArtifacts } from './lib/artifacts.ts';
 import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
-import { renderJunit } from './lib/junit.ts';
 import { machineReadableRequested, readSummaryData } from './lib/k6-summary-data.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
-import { renderReport } from './lib/report.ts';
-import { renderSweepReport, renderSweepTable } from './lib/report-sweep.ts';
 import { countEvents, requestPath } from './lib/request.ts';
 import { runEnv } from './lib/run-info.ts';
 import {
@@ -28,7 +26,6 @@ import {
 } from './lib/sampler.ts';
 import { buildSummary, type SetupData } from './lib/summary.ts';
 import { buildSweep } from './lib/sweep.ts';
-import { renderTable } from './lib/table.ts';
 import type { Target } from './lib/targets.ts';
 import { k6Thresholds, measuredRoute, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
 
@@ -261,26 +258,14 @@ export function handleSummary(raw: unknown): Record<string, string> {
   const data = read.data;
   const dir = config.resultsDir;
   if (config.mode === 'sweep') {
+    // The runner adds the last suite summary's sections to report.html when it has one.
     const sweep = buildSweep({ data, config, plan, now: new Date() });
-    return {
-      [`${dir}/sweep.json`]: `${JSON.stringify(sweep, null, 2)}\n`,
-      // The runner adds the last suite summary's sections when it has one (npm run k6:sweep).
-      [`${dir}/report.html`]: renderSweepReport(sweep),
-      [`${dir}/k6-data.json`]: JSON.stringify(data),
-      stdout: renderSweepTable(sweep),
-    };
+    return Object.assign(sweepArtifacts(dir, sweep), k6DataArtifact(dir, data));
   }
   const summary = buildSummary({ data, config, plan, specs, now: new Date() });
-  return {
-    [`${dir}/summary.json`]: `${JSON.stringify(summary, null, 2)}\n`,
-    [`${dir}/report.html`]: renderReport(summary),
-    [`${dir}/junit.xml`]: renderJunit(summary),
-    // The raw end-of-test data, for anyone who wants a figure the summary does not carry.
-    [`${dir}/k6-data.json`]: JSON.stringify(data),
-    // One process of several saw its slice only: the runner prints the whole run's table.
-    stdout:
-      config.instances > 1
-        ? `\ninstance ${__ENV[ENV.instance] ?? '?'}: the summary of its slice is in ${dir}/\n`
-        : renderTable(summary),
-  };
+  const files = Object.assign(summaryArtifacts(dir, summary), k6DataArtifact(dir, data));
+  // One process of several saw its slice only: the runner prints the whole run's table.
+  if (config.instances > 1)
+    files.stdout = `\ninstance ${__ENV[ENV.instance] ?? '?'}: the summary of its slice is in ${dir}/\n`;
+  return files;
 }

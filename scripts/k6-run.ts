@@ -17,23 +17,25 @@
 // the run could not be set up, 2 when k6 is not installed, 130/143 when interrupted.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { FILES, summaryArtifacts } from '../k6/lib/artifacts.ts';
+import { EXIT, exitCode, failures } from '../k6/lib/checks.ts';
 import { ENV, readConfig } from '../k6/lib/config.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
-import { renderReport } from '../k6/lib/report.ts';
-import { renderSweepSection } from '../k6/lib/report-sweep.ts';
-import { failures, type Summary } from '../k6/lib/summary.ts';
+import type { Summary } from '../k6/lib/summary.ts';
 import type { SweepResult } from '../k6/lib/sweep.ts';
-import { formatTargets, isBuiltin, type Target } from '../k6/lib/targets.ts';
+import { cpuUndecided, formatTargets, isBuiltin, readRequestFiles, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts';
 import { QUEUE_FACTOR_TEXT } from '../lib/theory.ts';
 import { walkArgs, wholeNumber } from './args.ts';
 import { checkContract } from './contract.ts';
+import { placeCpu } from './proc-tree.ts';
 import { freePort, MAX_INSTANCES, resumeAll, segments, waitPaused } from './segments.ts';
 import { type SelfStatsServer, startSelfStats } from './self-stats.ts';
+import { writeArtifacts } from './write-artifacts.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
@@ -267,13 +269,17 @@ export function newTestid(now = new Date()): string {
  * section after it, when both are there (k6 writes only the half its run made).
  */
 export function combineReport(resultsDir: string): void {
-  const summaryPath = path.join(resultsDir, 'summary.json');
-  const sweepPath = path.join(resultsDir, 'sweep.json');
+  const summaryPath = path.join(resultsDir, FILES.summary);
+  const sweepPath = path.join(resultsDir, FILES.sweep);
   if (!existsSync(summaryPath) || !existsSync(sweepPath)) return;
   const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
   const sweep = JSON.parse(readFileSync(sweepPath, 'utf8')) as SweepResult;
-  writeFileSync(path.join(resultsDir, 'report.html'), renderReport(summary, renderSweepSection(sweep)));
+  const report = `${resultsDir}/${FILES.report}`;
+  writeArtifacts({ [report]: summaryArtifacts(resultsDir, summary, sweep)[report] ?? '' });
 }
+
+/** The shell's convention for a process ended by a signal: 128 + its number. */
+const signalExit = (signal: NodeJS.Signals): number => (signal === 'SIGINT' ? 130 : 143);
 
 function fmtDuration(seconds: number): string {
   const m = Math.floor(seconds / 60);
@@ -302,6 +308,11 @@ async function main(): Promise<number> {
   if (args.targets) env[ENV.targets] = args.targets;
   if (args.reference) env[ENV.reference] = args.reference;
   const selected = readConfig(env); // fail fast on a bad option, before anything starts
+  // body=@file and headers=@file are read here (k6 cannot), relative to where npm was run.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const chosen = selected.targets.map((t) =>
+    readRequestFiles(t, (file) => readFileSync(path.resolve(cwd, file), 'utf8')),
+  );
 
   log('building dist/suite.js');
   const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
@@ -311,7 +322,7 @@ async function main(): Promise<number> {
   }
 
   const requestedWorkers = env[ENV.syncWorkers] ? Number(env[ENV.syncWorkers]) : undefined;
-  const servers = await ensureServers(selected.targets, args.start, requestedWorkers);
+  const servers = await ensureServers(chosen, args.start, requestedWorkers);
   let k6Children: ChildProcess[] = [];
   let signalled: NodeJS.Signals | null = null;
   let serverDied: string | null = null;
@@ -322,7 +333,7 @@ async function main(): Promise<number> {
   });
   const onSignal = (signal: NodeJS.Signals) => {
     if (k6Children.length === 0) {
-      void servers.stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      void servers.stop().then(() => process.exit(signalExit(signal)));
       return;
     }
     // The first signal asks k6 to stop gracefully (it still writes the summary of what ran);
@@ -333,9 +344,19 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  /** A run cut short, by a signal or by a server that died, exits with that, whatever k6 said. */
+  const stoppedEarly = (): number | null => {
+    if (signalled) return signalExit(signalled);
+    if (!serverDied) return null;
+    console.error(`[k6-run] FAIL ${serverDied}`);
+    return 1;
+  };
+  // Serves k6's own CPU (sweep) and black-box targets' process trees, when either is needed.
+  let selfStats: SelfStatsServer | null = null;
 
   try {
-    // Every target must answer the route contract before k6 starts; W comes from /health.
+    // Every target must answer the route contract before k6 starts; W comes from /health
+    // (a black-box target answers its declared request instead, and W is declared).
     const targets: Target[] = [];
     for (const t of servers.targets) {
       const { workers } = await checkContract(t);
@@ -349,7 +370,14 @@ async function main(): Promise<number> {
           `${ENV.syncWorkers}=${requestedWorkers} ignored for ${t.name}: the running server has ${workers} workers`,
         );
       }
-      targets.push(t.model === 'sync' ? Object.assign({}, t, { workers }) : t);
+      let placed = t;
+      if (cpuUndecided(t)) {
+        selfStats ??= await startSelfStats();
+        const cpu = placeCpu(t, selfStats.url);
+        log(cpu.note);
+        placed = cpu.target;
+      }
+      targets.push(placed.model === 'sync' ? Object.assign({}, placed, { workers }) : placed);
     }
     env[ENV.targets] = formatTargets(targets);
     const config = readConfig(env);
@@ -390,9 +418,8 @@ async function main(): Promise<number> {
       [ENV.testid]: testid,
       [ENV.instances]: String(instances),
     };
-    let selfStats: SelfStatsServer | null = null;
     if (config.mode === 'sweep') {
-      selfStats = await startSelfStats();
+      selfStats ??= await startSelfStats();
       Object.assign(pass, {
         [ENV.sweepVus]: config.sweep.vus.join(','),
         [ENV.sweepDelay]: String(config.sweep.delaySeconds),
@@ -488,11 +515,8 @@ async function main(): Promise<number> {
       log(
         `k6 processes exited with codes ${codes.join(', ')} after ${fmtDuration((Date.now() - started) / 1000)}`,
       );
-      if (signalled) return signalled === 'SIGINT' ? 130 : 143;
-      if (serverDied) {
-        console.error(`[k6-run] FAIL ${serverDied}`);
-        return 1;
-      }
+      const stopped = stoppedEarly();
+      if (stopped !== null) return stopped;
       // Each process judged only its slice (a 1-VU slot has samples in one of them); the
       // verdict is the merged summary's, built from every sample of the run.
       log('building the summary of the whole run from InfluxDB');
@@ -505,41 +529,32 @@ async function main(): Promise<number> {
     }
     log(`k6 exited with code ${code} after ${fmtDuration((Date.now() - started) / 1000)}`);
 
-    const summaryPath = path.join(resultsDir, 'summary.json');
-    const sweepPath = path.join(resultsDir, 'sweep.json');
-    const written = config.mode === 'sweep' ? sweepPath : summaryPath;
+    const summaryPath = path.join(resultsDir, FILES.summary);
+    const written = config.mode === 'sweep' ? path.join(resultsDir, FILES.sweep) : summaryPath;
     // A file from an earlier run does not count: k6 must have written it just now.
     if (!existsSync(written) || statSync(written).mtimeMs < started - 1000) {
       console.error(`[k6-run] no new ${written}: k6 did not get as far as its summary`);
-      return signalled ? (signalled === 'SIGINT' ? 130 : 143) : code || 1;
+      return signalled ? signalExit(signalled) : code || 1;
     }
     combineReport(resultsDir);
     const shown = path.relative(process.cwd(), resultsDir) || '.';
     if (config.mode === 'sweep') {
-      log(`results: ${shown}/{sweep.json,report.html}`);
-      if (signalled) return signalled === 'SIGINT' ? 130 : 143;
-      if (serverDied) {
-        console.error(`[k6-run] FAIL ${serverDied}`);
-        return 1;
-      }
-      return code;
+      log(`results: ${shown}/{${FILES.sweep},${FILES.report}}`);
+      return stoppedEarly() ?? code;
     }
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
-    log(`results: ${shown}/{summary.json,report.html,junit.xml}`);
-    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
-    if (serverDied) {
-      console.error(`[k6-run] FAIL ${serverDied}`);
-      return 1;
-    }
-    const speedup = failures(summary).filter((c) => c.kind === 'speedup');
-    if (speedup.length > 0) {
+    log(`results: ${shown}/{${FILES.summary},${FILES.report},${FILES.junit}}`);
+    const stopped = stoppedEarly();
+    if (stopped !== null) return stopped;
+    const verdict = exitCode(summary, code);
+    if (verdict === EXIT.speedup) {
       console.error('[k6-run] speedup check failed:');
-      for (const c of speedup) console.error(c.message);
-      return 1;
-    }
-    if (code === 99) console.error('[k6-run] k6 thresholds failed (exit 99): see the FAIL lines above');
-    return code;
+      for (const c of failures(summary).filter((f) => f.kind === 'speedup')) console.error(c.message);
+    } else if (verdict === EXIT.thresholds)
+      console.error('[k6-run] k6 thresholds failed (exit 99): see the FAIL lines above');
+    return verdict;
   } finally {
+    await selfStats?.close();
     await servers.stop();
   }
 }

@@ -6,22 +6,19 @@
 // the same checks and exit codes: 1 when the speedup check fails, 99 when a threshold does.
 // Without --testid: the newest run InfluxDB holds.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listFiles, summaryArtifacts, sweepArtifacts } from '../k6/lib/artifacts.ts';
+import { exitCode } from '../k6/lib/checks.ts';
 import { ENV, readConfig } from '../k6/lib/config.ts';
 import { slotTags } from '../k6/lib/executors.ts';
 import { summaryDataFromSamples } from '../k6/lib/from-samples.ts';
-import { renderJunit } from '../k6/lib/junit.ts';
 import type { Plan } from '../k6/lib/plan.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
-import { renderReport } from '../k6/lib/report.ts';
-import { renderSweepReport, renderSweepTable } from '../k6/lib/report-sweep.ts';
 import { parseRunEnv } from '../k6/lib/run-info.ts';
 import { instancesWithVus, SAMPLER_INSTANCE, startSpread } from '../k6/lib/segmentation.ts';
-import { buildSummary, failures } from '../k6/lib/summary.ts';
+import { buildSummary } from '../k6/lib/summary.ts';
 import { buildSweep } from '../k6/lib/sweep.ts';
-import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { INFLUXDB, METRICS } from '../lib/registry.ts';
 import { walkArgs } from './args.ts';
@@ -33,6 +30,7 @@ import {
   readRunInfo,
   readSamples,
 } from './influx-samples.ts';
+import { writeArtifacts } from './write-artifacts.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const log = (line: string) => console.log(`[report] ${line}`);
@@ -121,27 +119,21 @@ export async function buildReport(
       `MISSING: ${expected - instances.length} of ${expected} load generators left no samples: the figures are partial`,
     );
   }
-  mkdirSync(dir, { recursive: true });
   const now = new Date();
   const rel = path.relative(process.cwd(), dir) || '.';
   if (config.mode === 'sweep') {
-    const sweep = buildSweep({ data, config, plan, now });
-    writeFileSync(path.join(dir, 'sweep.json'), `${JSON.stringify(sweep, null, 2)}\n`);
-    writeFileSync(path.join(dir, 'report.html'), renderSweepReport(sweep));
-    process.stdout.write(renderSweepTable(sweep));
-    log(`results: ${rel}/{sweep.json,report.html}`);
+    const files = sweepArtifacts(dir, buildSweep({ data, config, plan, now }));
+    writeArtifacts(files);
+    log(`results: ${listFiles(dir, files).replace(dir, rel)}`);
     return { code: 0, dir, samples, instances, expectedInstances: expected };
   }
   const summary = Object.assign(buildSummary({ data, config, plan, specs, now }), {
     source: { influxdb: influx.url, samples, instances, expectedInstances: expected },
   });
-  writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(path.join(dir, 'report.html'), renderReport(summary));
-  writeFileSync(path.join(dir, 'junit.xml'), renderJunit(summary));
-  process.stdout.write(renderTable(summary));
-  log(`results: ${rel}/{summary.json,report.html,junit.xml}`);
-  const failed = failures(summary);
-  const code = failed.some((c) => c.kind === 'speedup') ? 1 : failed.length > 0 ? 99 : 0;
+  const files = summaryArtifacts(dir, summary);
+  writeArtifacts(files);
+  log(`results: ${listFiles(dir, files).replace(dir, rel)}`);
+  const code = exitCode(summary);
   const missing = instances.length > 0 && instances.length < expected;
   return { code: missing && code === 0 ? 1 : code, dir, samples, instances, expectedInstances: expected };
 }

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { FILES, summaryArtifacts, sweepArtifacts } from '../k6/lib/artifacts.ts';
 import { readConfig } from '../k6/lib/config.ts';
 import { summaryDataFromSamples } from '../k6/lib/from-samples.ts';
 import { renderJunit } from '../k6/lib/junit.ts';
@@ -112,5 +113,27 @@ describe('golden outputs from recorded k6 data', () => {
     same('sweep.report.html', renderSweepReport(sweep));
     same('sweep.table.txt', renderSweepTable(sweep));
     same('smoke-w2+sweep.report.html', renderReport(smoke, renderSweepSection(sweep)));
+
+    // The artifact maps handleSummary, the runner and `npm run report` write hold the same files.
+    const files = sweepArtifacts('out', sweep);
+    assert.deepEqual(Object.keys(files), [`out/${FILES.sweep}`, `out/${FILES.report}`, 'stdout']);
+    same('sweep.sweep.json', files[`out/${FILES.sweep}`] ?? '');
+    same('sweep.report.html', files[`out/${FILES.report}`] ?? '');
+    same('sweep.table.txt', files.stdout ?? '');
+    same('smoke-w2+sweep.report.html', summaryArtifacts('out', smoke, sweep)[`out/${FILES.report}`] ?? '');
+  });
+
+  it('puts the same files in the artifact map of a summary', () => {
+    const files = summaryArtifacts('out', smoke);
+    assert.deepEqual(Object.keys(files), [
+      `out/${FILES.summary}`,
+      `out/${FILES.report}`,
+      `out/${FILES.junit}`,
+      'stdout',
+    ]);
+    same('smoke-w2.summary.json', files[`out/${FILES.summary}`] ?? '');
+    same('smoke-w2.report.html', files[`out/${FILES.report}`] ?? '');
+    same('smoke-w2.junit.xml', files[`out/${FILES.junit}`] ?? '');
+    same('smoke-w2.table.txt', files.stdout ?? '');
   });
 });

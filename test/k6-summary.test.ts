@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { failures } from '../k6/lib/checks.ts';
 import { readConfig } from '../k6/lib/config.ts';
 import { renderJunit } from '../k6/lib/junit.ts';
+import type { K6SummaryData } from '../k6/lib/k6-data.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
 import { renderReport } from '../k6/lib/report.ts';
-import { buildSummary, failures, type K6SummaryData, type Summary } from '../k6/lib/summary.ts';
+import { buildSummary, type Summary } from '../k6/lib/summary.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { DEFAULT_TARGETS, SCENARIOS } from '../lib/registry.ts';

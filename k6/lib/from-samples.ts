@@ -6,7 +6,7 @@
 // and buildSweep make summary.json, report.html and junit.xml from either source alike.
 
 import { METRICS } from '../../lib/registry.ts';
-import type { K6Metric, K6SummaryData } from './summary.ts';
+import type { K6Metric, K6SummaryData } from './k6-data.ts';
 import { SUITE_METRICS, type ThresholdSpec } from './thresholds.ts';
 
 export type MetricKind = 'trend' | 'counter' | 'rate' | 'gauge';

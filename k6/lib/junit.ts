@@ -1,7 +1,8 @@
 // JUnit XML from the summary's checks, one testcase per claim (k6 threshold or speedup
 // check), so a CI test report names what broke. Probes and fidelity notes are left out.
 
-import type { Check, Summary } from './summary.ts';
+import type { Check } from './checks.ts';
+import type { Summary } from './summary.ts';
 
 export function xmlEscape(s: string): string {
   return s

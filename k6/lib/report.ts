@@ -3,6 +3,7 @@
 // what CPU cost.
 
 import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
+import { failures } from './checks.ts';
 import { fmtBytes, fmtLatency, fmtNumber, fmtPercent, fmtSpeedup } from './format.ts';
 import { xmlEscape } from './junit.ts';
 import {
@@ -11,7 +12,7 @@ import {
   SPEEDUP_MAX_FRACTION,
   SPEEDUP_MIN_FRACTION,
 } from './speedup.ts';
-import { failures, type Summary } from './summary.ts';
+import type { Summary } from './summary.ts';
 import { barChart } from './svg.ts';
 import { targetColor } from './targets.ts';
 

@@ -5,8 +5,9 @@
 import type { Model } from '../../lib/registry.ts';
 import { expectedSpeedup, theoryLatencySeconds, theoryThroughput } from '../../lib/theory.ts';
 import type { SuiteConfig } from './config.ts';
+import { serverFigures } from './figures.ts';
+import { type K6SummaryData, readSetup, testRunSeconds } from './k6-data.ts';
 import type { Plan, SkippedPoint } from './plan.ts';
-import { type K6SummaryData, readSetup, serverFigures } from './summary.ts';
 import { slotKeys } from './thresholds.ts';
 
 /** An async target leaves ideal where its median passes this multiple of the delay... */
@@ -200,8 +201,7 @@ export function buildSweep({ data, config, plan, now }: SweepInput): SweepResult
     skipped: plan.skipped,
     knees,
     generatedAt: now.toISOString(),
-    testRunSeconds:
-      typeof data.state?.testRunDurationMs === 'number' ? data.state.testRunDurationMs / 1000 : null,
+    testRunSeconds: testRunSeconds(data),
   };
   if (config.testid) Object.assign(result, { testid: config.testid });
   return config.k6Version ? Object.assign(result, { k6Version: config.k6Version }) : result;

@@ -2,9 +2,10 @@
 // async latencies, the measured speedups and the theory's, then the recommendation.
 
 import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
+import { failures } from './checks.ts';
 import { fmtLatency, fmtNumber, fmtPercent, fmtSpeedup, textTable } from './format.ts';
 import { FIDELITY_P50_TOLERANCE, FIDELITY_SPEEDUP_TOLERANCE } from './speedup.ts';
-import { failures, type Summary } from './summary.ts';
+import type { Summary } from './summary.ts';
 
 export function renderTable(summary: Summary): string {
   const names = summary.targets.map((t) => t.name);
