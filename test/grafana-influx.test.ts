@@ -15,23 +15,9 @@
 //   tag `clients`, sweep_k6_cpu_percent), a user target beside the built-ins, and a second
 //   run in the same time range that must not leak into the first.
 //
-// What "the way Grafana runs it" means here, from Grafana 12.4's source:
-// - InfluxQL: `$timeFilter` -> `time >= <from>ms and time <= <to>ms`, `$__interval` from the
-//   range and the panel's data points (rangeutil.roundInterval), multi-value variables set to
-//   All -> `(a|b|c)` with regex-escaped values (the InfluxDB datasource's interpolation);
-// - responses -> data frames as the backend's InfluxQL parser builds them: table format, one
-//   frame per query (Time, the tags, then one field per column, each named after its column
-//   with displayNameFromDS); time_series format, one frame per series and column;
-// - template variables: query variables from their SHOW TAG VALUES (interpolated with the
-//   variables before them); a single-value one takes the first value in its sort order, as
-//   Grafana does without a current value; a custom one its current value;
-// - the transformations the dashboards use (joinByField in outerTabular mode, calculateField
-//   binary and reduceRow, filterFieldsByName, organize for ordering, joinByLabels,
-//   convertFieldType to number / string, sortBy), with Grafana's field display-name rules. Any
-//   other option or rule throws, so an unemulated path cannot pass silently. The first four
-//   were checked once against @grafana/data 12.4.3's own transformers on the recorded run (same
-//   field names, same values); joinByLabels, convertFieldType and sortBy follow Grafana 12's
-//   source (public/app/features/transformers/joinByLabels, grafana-data transformers).
+// "The way Grafana runs it" is test/helpers/grafana-emulator.ts: Grafana 12.4's InfluxQL
+// interpolation, response parsing, template variables and the transformations the dashboards
+// use, each tested on hand-made frames in grafana-emulator.test.ts.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -41,25 +27,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Dashboard, Panel, VariableModel } from '@grafana/schema';
+import type { Dashboard, Panel } from '@grafana/schema';
 import {
   BUILTIN_TARGETS,
   buildDashboards,
-  type CalculateFieldOptions,
-  type ConvertFieldTypeOptions,
   FIELDS,
-  type FilterFieldsByNameOptions,
   type InfluxTarget,
-  type JoinByFieldOptions,
-  type JoinByLabelsOptions,
-  type OrganizeOptions,
-  type ReduceRowOptions,
   recommendationMappings,
-  type SortByOptions,
   type StatCalc,
-  type Transformation,
   VARIABLES,
 } from '../grafana/dashboards.ts';
+import { quoteIdent, quoteString } from '../lib/influxql.ts';
 import {
   DEFAULT_REFERENCE,
   INFLUXDB,
@@ -71,9 +49,18 @@ import {
   TARGETS,
 } from '../lib/registry.ts';
 import {
+  displayName,
+  type Frame,
+  interpolate,
+  panelFrames,
+  type QueryContext,
+  reduceValues,
+  resolveVariables,
+  rowsBy,
+} from './helpers/grafana-emulator.ts';
+import {
   addTags,
   exportLineProtocol,
-  type InfluxSeries,
   influxdSkipReason,
   loadLineProtocol,
   type RunningInfluxDB,
@@ -339,479 +326,11 @@ const PADDING_MS = 60_000;
 
 /** The run's time span (from k6's vus, sampled every second of the run), padded. */
 async function dataRange(influx: RunningInfluxDB, testid: string) {
-  const run = `WHERE "${TAGS.testid}" = '${testid}'`;
-  const first = await influx.query(`SELECT first("value") FROM "${METRICS.vus}" ${run}`);
-  const last = await influx.query(`SELECT last("value") FROM "${METRICS.vus}" ${run}`);
+  const run = `WHERE ${quoteIdent(TAGS.testid)} = ${quoteString(testid)}`;
+  const first = await influx.query(`SELECT first("value") FROM ${quoteIdent(METRICS.vus)} ${run}`);
+  const last = await influx.query(`SELECT last("value") FROM ${quoteIdent(METRICS.vus)} ${run}`);
   const ms = (r: typeof first) => Number(r.series?.[0]?.values[0]?.[0]);
   return { from: ms(first) - PADDING_MS, to: ms(last) + PADDING_MS };
-}
-
-// --- Grafana: queries ---------------------------------------------------------------------------
-
-type FieldType = 'time' | 'number' | 'string' | 'boolean';
-interface Field {
-  name: string;
-  type: FieldType;
-  values: unknown[];
-  config: { displayName?: string; displayNameFromDS?: string };
-  labels?: Record<string, string>;
-}
-interface Frame {
-  name?: string;
-  refId?: string;
-  fields: Field[];
-  length: number;
-}
-
-/** rangeutil.roundInterval, the steps the runs here can reach (ms). */
-function roundInterval(ms: number): number {
-  const steps: [number, number][] = [
-    [10, 1],
-    [15, 10],
-    [35, 20],
-    [75, 50],
-    [150, 100],
-    [350, 200],
-    [750, 500],
-    [1500, 1000],
-    [3500, 2000],
-    [7500, 5000],
-    [12500, 10_000],
-    [17500, 15_000],
-    [25_000, 20_000],
-    [45_000, 30_000],
-    [90_000, 60_000],
-  ];
-  const step = steps.find(([below]) => ms < below);
-  if (!step) throw new Error(`interval ${ms} ms: beyond the emulated steps`);
-  return step[1];
-}
-
-/** What Grafana's InfluxDB datasource does to a multi-value variable set to All. */
-function regexAll(values: string[]): string {
-  const escaped = values.map((v) => v.replace(/[\\^$*+?.()|{}[\]/]/g, '\\$&'));
-  return escaped.length === 1 ? (escaped[0] ?? '') : `(${escaped.join('|')})`;
-}
-
-interface QueryContext {
-  from: number;
-  to: number;
-  variables: Record<string, string[]>;
-  /** A panel about a thousand pixels wide. */
-  maxDataPoints: number;
-}
-
-function interpolate(query: string, ctx: QueryContext): string {
-  let out = query;
-  for (const [name, values] of Object.entries(ctx.variables))
-    out = out.replaceAll(`$${name}`, regexAll(values));
-  const intervalMs = roundInterval((ctx.to - ctx.from) / ctx.maxDataPoints);
-  return out
-    .replaceAll('$timeFilter', `time >= ${ctx.from}ms and time <= ${ctx.to}ms`)
-    .replaceAll('$__interval_ms', String(intervalMs))
-    .replaceAll('$__interval', intervalMs % 1000 === 0 ? `${intervalMs / 1000}s` : `${intervalMs}ms`);
-}
-
-function fieldType(values: unknown[]): FieldType {
-  const seen = values.find((v) => v !== null);
-  if (typeof seen === 'string') return 'string';
-  if (typeof seen === 'boolean') return 'boolean';
-  return 'number';
-}
-
-/** pkg/tsdb/influxdb/influxql/buffered/response_parser.go, table format. */
-function tableFrames(series: InfluxSeries[], refId: string): Frame[] {
-  const [first] = series;
-  if (!first) return [];
-  if (first.columns[0] !== 'time') throw new Error('a table without a time column is not emulated');
-  const rows = series.flatMap((s) => s.values.map((values) => ({ tags: s.tags ?? {}, values })));
-  const fields: Field[] = [{ name: 'Time', type: 'time', values: rows.map((r) => r.values[0]), config: {} }];
-  for (const key of Object.keys(first.tags ?? {})) {
-    fields.push({
-      name: key,
-      type: 'string',
-      values: rows.map((r) => r.tags[key]),
-      config: { displayNameFromDS: key },
-    });
-  }
-  first.columns.slice(1).forEach((column, index) => {
-    const values = rows.map((r) => r.values[index + 1] ?? null);
-    fields.push({ name: column, type: fieldType(values), values, config: { displayNameFromDS: column } });
-  });
-  return [{ name: first.name, refId, fields, length: rows.length }];
-}
-
-/** Same parser, time_series format: one frame per series and value column, named by the alias. */
-function timeSeriesFrames(series: InfluxSeries[], refId: string, alias: string | undefined): Frame[] {
-  return series.flatMap((s) =>
-    s.columns.slice(1).map((_column, index) => {
-      const tags = s.tags ?? {};
-      const name = (alias ?? '').replace(/\$(\w+)/g, (_, key: string) => {
-        if (key.startsWith('tag_')) return tags[key.slice(4)] ?? '';
-        throw new Error(`alias variable $${key} is not emulated`);
-      });
-      if (!name) throw new Error('frames without an alias are not emulated');
-      const time: Field = { name: 'Time', type: 'time', values: s.values.map((v) => v[0]), config: {} };
-      const values = s.values.map((v) => v[index + 1] ?? null);
-      const value: Field = {
-        name: 'Value',
-        type: fieldType(values),
-        values,
-        labels: tags,
-        config: { displayNameFromDS: name },
-      };
-      return { name, refId, fields: [time, value], length: s.values.length };
-    }),
-  );
-}
-
-async function runPanelQueries(influx: RunningInfluxDB, panel: Panel, ctx: QueryContext): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  for (const target of (panel.targets ?? []) as InfluxTarget[]) {
-    const { series = [] } = await influx.query(interpolate(target.query, ctx));
-    frames.push(
-      ...(target.resultFormat === 'table'
-        ? tableFrames(series, target.refId)
-        : timeSeriesFrames(series, target.refId, target.alias)),
-    );
-  }
-  return frames;
-}
-
-// --- Grafana: field names and transformations ---------------------------------------------------
-
-function formatLabels(labels: Record<string, string>): string {
-  const keys = Object.keys(labels).sort();
-  return keys.length ? `{${keys.map((k) => `${k}="${labels[k]}"`).join(', ')}}` : '';
-}
-
-function singleLabelName(frames: Frame[]): string | null {
-  let single: string | null = null;
-  for (const frame of frames) {
-    for (const field of frame.fields) {
-      for (const key of Object.keys(field.labels ?? {})) {
-        if (single === null) single = key;
-        else if (key !== single) return null;
-      }
-    }
-  }
-  return single;
-}
-
-function uniqueFieldName(field: Field, frame: Frame): string {
-  let dupes = 0;
-  let foundSelf = false;
-  for (const other of frame.fields) {
-    if (other === field) {
-      foundSelf = true;
-      if (dupes > 0) {
-        dupes++;
-        break;
-      }
-    } else if (other.name === field.name) {
-      dupes++;
-      if (foundSelf) break;
-    }
-  }
-  return dupes ? `${field.name} ${dupes}` : field.name;
-}
-
-/** @grafana/data field/fieldState.ts calculateFieldDisplayName (no time-compare frames here). */
-function displayName(field: Field, frame: Frame, allFrames: Frame[]): string {
-  if (field.config.displayName) return field.config.displayName;
-  if (field.config.displayNameFromDS) return field.config.displayNameFromDS;
-  if (field.type === 'time' && !field.labels) return field.name || 'Time';
-  const parts: string[] = [];
-  const frameNamesDiffer = allFrames.some((f, i) => i > 0 && f.name !== allFrames[i - 1]?.name);
-  let frameNameAdded = false;
-  let labelsAdded = false;
-  if (frameNamesDiffer && frame.name) {
-    parts.push(frame.name);
-    frameNameAdded = true;
-  }
-  if (field.name && field.name !== 'Value') parts.push(field.name);
-  if (field.labels) {
-    const single = singleLabelName(allFrames.length ? allFrames : [frame]);
-    if (!single) {
-      const all = formatLabels(field.labels);
-      if (all) {
-        parts.push(all);
-        labelsAdded = true;
-      }
-    } else if (field.labels[single]) {
-      parts.push(field.labels[single]);
-      labelsAdded = true;
-    }
-  }
-  if (!frameNameAdded && !labelsAdded && field.name === 'Value' && frame.name) parts.push(frame.name);
-  const name = parts.length ? parts.join(' ') : field.name || 'Value';
-  return name === field.name ? uniqueFieldName(field, frame) : name;
-}
-
-/** The byName / byNames field matchers: the field's name or its display name. */
-const matchesName = (names: string[], field: Field, frame: Frame, all: Frame[]) =>
-  names.includes(field.name) || names.includes(displayName(field, frame, all));
-
-/** joinDataFrames.joinTabular with outer = true. */
-function joinTabular(tables: unknown[][][]): unknown[][] {
-  let left = tables[0] ?? [];
-  for (const right of tables.slice(1)) {
-    const index = new Map<string, number[]>();
-    (right[0] ?? []).forEach((key, i) => {
-      index.set(String(key), [...(index.get(String(key)) ?? []), i]);
-    });
-    const rows: [number | null, number | null][] = [];
-    const matchedKeys = new Set<string>();
-    const unmatchedLeft: number[] = [];
-    (left[0] ?? []).forEach((key, i) => {
-      const matches = key == null ? undefined : index.get(String(key));
-      if (matches) {
-        for (const r of matches) rows.push([i, r]);
-        matchedKeys.add(String(key));
-      } else unmatchedLeft.push(i);
-    });
-    for (const i of unmatchedLeft) rows.push([i, null]);
-    for (const [key, matches] of index)
-      if (!matchedKeys.has(key)) for (const r of matches) rows.push([null, r]);
-    const joined: unknown[][] = [];
-    left.forEach((column, c) => {
-      joined.push(
-        rows.map(([l, r]) => (l === null ? (c === 0 && r !== null ? right[0]?.[r] : null) : column[l])),
-      );
-    });
-    right.slice(1).forEach((column) => {
-      joined.push(rows.map(([, r]) => (r === null ? null : column[r])));
-    });
-    left = joined;
-  }
-  return left;
-}
-
-function joinByField(frames: Frame[], options: JoinByFieldOptions): Frame[] {
-  if (frames.length <= 1) return frames;
-  if (options.mode !== 'outerTabular') throw new Error(`joinByField mode ${options.mode} is not emulated`);
-  const tables: unknown[][][] = [];
-  const fields: Field[] = [];
-  for (const frame of frames) {
-    if (!frame.fields.length) continue;
-    let key: Field | undefined;
-    const others: Field[] = [];
-    for (const field of frame.fields) {
-      if (!key && matchesName([options.byField], field, frame, frames)) {
-        key = field;
-        continue;
-      }
-      let labels = field.labels ?? {};
-      let name = field.name;
-      if (frame.name) {
-        if (field.name === 'Value') name = frame.name;
-        else if (labels.name == null) labels = { ...labels, name: frame.name };
-      }
-      others.push({ ...field, name, labels });
-    }
-    if (!key) continue;
-    if (!fields.length) fields.push(key);
-    fields.push(...others);
-    tables.push([key.values, ...others.map((f) => f.values)]);
-  }
-  const joined = joinTabular(tables);
-  return [
-    {
-      refId: `joinByField-${frames.map((f) => f.refId).join('-')}`,
-      length: joined[0]?.length ?? 0,
-      fields: fields.map((f, i) => ({ ...f, values: joined[i] ?? [] })),
-    },
-  ];
-}
-
-/** fieldReducer.doStandardCalcs for mean and max, nulls neither ignored nor zero (the defaults). */
-function reduceValues(values: unknown[], calc: StatCalc): number | null {
-  const numbers = values.filter((v): v is number => v != null && !Number.isNaN(v));
-  if (!numbers.length) return null;
-  return calc === 'mean' ? numbers.reduce((a, b) => a + b, 0) / numbers.length : Math.max(...numbers);
-}
-
-function calculateField(frames: Frame[], options: CalculateFieldOptions | ReduceRowOptions): Frame[] {
-  if (options.timeSeries !== false) throw new Error('only timeSeries: false is emulated');
-  if (options.mode === 'reduceRow') {
-    return frames.map((frame) => {
-      const columns = frame.fields.filter((f) => matchesName(options.reduce.include, f, frame, frames));
-      const values = Array.from({ length: frame.length }, (_, row) =>
-        reduceValues(
-          columns.map((c) => c.values[row]),
-          options.reduce.reducer,
-        ),
-      );
-      const field: Field = {
-        name: options.alias,
-        type: 'number',
-        values,
-        config: { displayName: options.alias },
-      };
-      return { ...frame, fields: [...frame.fields, field] };
-    });
-  }
-  const operations: Record<string, (a: number, b: number) => number> = {
-    '+': (a, b) => a + b,
-    '-': (a, b) => a - b,
-    '*': (a, b) => a * b,
-    '/': (a, b) => a / b,
-  };
-  const operation = operations[options.binary.operator];
-  if (!operation) throw new Error(`operator ${options.binary.operator}`);
-  return frames.map((frame) => {
-    const find = (name: string) =>
-      frame.fields.find((f) => name === displayName(f, frame, frames))?.values as number[] | undefined;
-    const left = find(options.binary.left.matcher.options);
-    const right = find(options.binary.right.matcher.options);
-    if (!left || !right) return frame;
-    const values = left.map((l, i) => operation(l, right[i] as number));
-    const field: Field = {
-      name: options.alias,
-      type: 'number',
-      values,
-      config: { displayName: options.alias },
-    };
-    return { ...frame, fields: [...frame.fields, field] };
-  });
-}
-
-function filterFieldsByName(frames: Frame[], options: FilterFieldsByNameOptions): Frame[] {
-  return frames
-    .map((frame) => ({
-      ...frame,
-      fields: frame.fields.filter((f) => matchesName(options.include.names, f, frame, frames)),
-    }))
-    .filter((frame) => frame.fields.length > 0);
-}
-
-/** "Organize fields" used only to order: its filter and rename steps are no-ops when empty. */
-function organize(frames: Frame[], options: OrganizeOptions): Frame[] {
-  const unused = [options.excludeByName, options.includeByName, options.renameByName];
-  if (unused.some((o) => Object.keys(o ?? {}).length > 0))
-    throw new Error('organize: only indexByName is emulated');
-  const index = (name: string) => {
-    const i = options.indexByName[name];
-    return Number.isInteger(i) ? (i as number) : Number.MAX_SAFE_INTEGER;
-  };
-  return frames.map((frame) => ({
-    ...frame,
-    // Array.prototype.sort is stable, as Grafana's order transformer relies on.
-    fields: [...frame.fields].sort(
-      (a, b) => index(displayName(a, frame, frames)) - index(displayName(b, frame, frames)),
-    ),
-  }));
-}
-
-/** public/app/features/transformers/joinByLabels/joinByLabels.ts (Grafana 12). */
-function joinByLabels(frames: Frame[], options: JoinByLabelsOptions): Frame[] {
-  if (!frames.length) return frames;
-  const distinct = new Set(frames.flatMap((f) => f.fields.flatMap((x) => Object.keys(x.labels ?? {}))));
-  // Grafana returns an error frame here; the panel shows the error.
-  if (!distinct.size || !distinct.has(options.value)) throw new Error('joinByLabels: no such labels');
-  const join = (options.join.length ? options.join : [...distinct]).filter((k) => k !== options.value);
-  const names: string[] = [];
-  const found = new Map<string, { keys: string[]; values: Record<string, unknown[]> }>();
-  for (const frame of frames) {
-    for (const field of frame.fields) {
-      if (!field.labels || field.type === 'time') continue;
-      const keys = join.map((k) => field.labels?.[k] as string);
-      const key = keys.join(',');
-      const item = found.get(key) ?? { keys, values: {} };
-      found.set(key, item);
-      const name = field.labels[options.value] as string;
-      item.values[name] = [...(item.values[name] ?? []), ...field.values];
-      if (!names.includes(name)) names.push(name);
-    }
-  }
-  const joinValues = join.map((): unknown[] => []);
-  const nameValues = names.map((): unknown[] => []);
-  for (const item of found.values()) {
-    for (let offset = 0, done = false; !done; offset++) {
-      done = true;
-      for (const [i] of join.entries()) joinValues[i]?.push(item.keys[i]);
-      for (const [i, name] of names.entries()) {
-        const values = item.values[name] ?? [];
-        nameValues[i]?.push(values[offset]);
-        if (values.length > offset + 1) done = false;
-      }
-    }
-  }
-  const fields: Field[] = [
-    ...join.map((name, i) => ({ name, type: 'string' as const, values: joinValues[i] ?? [], config: {} })),
-    ...names.map((name, i) => ({ name, type: 'number' as const, values: nameValues[i] ?? [], config: {} })),
-  ];
-  return [{ refId: 'joinByLabels', fields, length: nameValues[0]?.length ?? 0 }];
-}
-
-/** grafana-data convertFieldType: to number (`+v`, '' and null to null) and number to string (`${v}`). */
-function convertFieldType(frames: Frame[], options: ConvertFieldTypeOptions): Frame[] {
-  let out = frames;
-  for (const { targetField, destinationType } of options.conversions) {
-    out = out.map((frame) => ({
-      ...frame,
-      fields: frame.fields.map((field) => {
-        if (!matchesName([targetField], field, frame, out)) return field;
-        if (destinationType === 'number') {
-          const values = field.values.map((v) => {
-            if (v == null || v === '') return null;
-            const n = +(typeof v === 'string' ? v.replace(/,/g, '') : (v as number));
-            return Number.isFinite(n) ? n : null;
-          });
-          return { ...field, type: 'number' as const, values };
-        }
-        if (field.type !== 'number') throw new Error('convertFieldType: only number -> string is emulated');
-        return { ...field, type: 'string' as const, values: field.values.map((v) => `${v}`) };
-      }),
-    }));
-  }
-  return out;
-}
-
-/** grafana-data sortBy: the first sort entry, by display name, numbers ascending or descending. */
-function sortBy(frames: Frame[], options: SortByOptions): Frame[] {
-  const [sort] = options.sort;
-  if (!sort) return frames;
-  return frames.map((frame) => {
-    const key = frame.fields.find((f) => displayName(f, frame, [frame]) === sort.field);
-    if (!key) return frame;
-    if (key.type !== 'number') throw new Error('sortBy: only number fields are emulated');
-    const order = Array.from({ length: frame.length }, (_, i) => i).sort((a, b) => {
-      const d = (key.values[a] as number) - (key.values[b] as number);
-      return sort.desc ? -d : d;
-    });
-    return { ...frame, fields: frame.fields.map((f) => ({ ...f, values: order.map((i) => f.values[i]) })) };
-  });
-}
-
-function transform(frames: Frame[], transformations: Transformation[]): Frame[] {
-  return transformations.reduce((data, t) => {
-    if (t.disabled) return data;
-    if (t.id === 'joinByField') return joinByField(data, t.options);
-    if (t.id === 'joinByLabels') return joinByLabels(data, t.options);
-    if (t.id === 'convertFieldType') return convertFieldType(data, t.options);
-    if (t.id === 'sortBy') return sortBy(data, t.options);
-    if (t.id === 'calculateField') return calculateField(data, t.options);
-    if (t.id === 'filterFieldsByName') return filterFieldsByName(data, t.options);
-    if (t.id === 'organize') return organize(data, t.options);
-    throw new Error(`transformation ${(t as { id: string }).id} is not emulated`);
-  }, frames);
-}
-
-/** A panel's final table as { scenario (or another key) -> { display name -> value } }. */
-function byScenario(frames: Frame[], key: string = FIELDS.scenario): Record<string, Record<string, unknown>> {
-  assert.equal(frames.length, 1, 'one joined table');
-  const [frame] = frames as [Frame];
-  const names = frame.fields.map((f) => displayName(f, frame, frames));
-  const scenario = frame.fields[names.indexOf(key)];
-  assert.ok(scenario, `the table has a ${key} column`);
-  const out: Record<string, Record<string, unknown>> = {};
-  for (let row = 0; row < frame.length; row++) {
-    out[String(scenario.values[row])] = Object.fromEntries(
-      frame.fields.map((f, i) => [names[i], f.values[row]]),
-    );
-  }
-  return out;
 }
 
 // --- The tests ----------------------------------------------------------------------------------
@@ -826,44 +345,6 @@ const panelTitled = (title: string) => {
   assert.ok(found, `no panel titled "${title}"`);
   return found.panel;
 };
-
-/**
- * A dashboard's variables as Grafana resolves them on load, in order (a query may use the ones
- * before it): a query variable from its SHOW TAG VALUES, all values when multi (All), else the
- * first in its sort order (Grafana selects it when there is no current value); a custom one its
- * current value, or `overrides`.
- */
-async function resolveVariables(
-  influx: RunningInfluxDB,
-  dashboard: Dashboard,
-  base: Omit<QueryContext, 'variables'>,
-  overrides: Record<string, string[]> = {},
-): Promise<Record<string, string[]>> {
-  const variables: Record<string, string[]> = {};
-  for (const variable of (dashboard.templating?.list ?? []) as VariableModel[]) {
-    const override = overrides[variable.name];
-    if (override) {
-      variables[variable.name] = override;
-      continue;
-    }
-    if (variable.type === 'custom') {
-      const value = (variable.current as { value?: string } | undefined)?.value;
-      assert.ok(value, `${variable.name} has a default`);
-      variables[variable.name] = [value];
-      continue;
-    }
-    assert.equal(variable.type, 'query');
-    const { series = [] } = await influx.query(interpolate(String(variable.query), { ...base, variables }));
-    // SHOW TAG VALUES answers [key, value] rows; Grafana offers the distinct values, sorted.
-    const values = [...new Set(series.flatMap((s) => s.values.map((v) => String(v[1]))))];
-    if (variable.sort === 1) values.sort();
-    else if (variable.sort === 2) values.sort().reverse();
-    else throw new Error(`variable sort ${variable.sort} is not emulated`);
-    assert.ok(values.length > 0, `${variable.name}: no values for ${variable.query}`);
-    variables[variable.name] = variable.multi ? values : values.slice(0, 1);
-  }
-  return variables;
-}
 
 /** The dashboard's figure equals summary.json's (to 1e-9: both are sums of the same samples). */
 function assertClose(actual: unknown, expected: number | null | undefined, what: string) {
@@ -892,14 +373,15 @@ async function storedPerSlot(influx: RunningInfluxDB, ctx: QueryContext): Promis
       perSlot.set(slot, entry);
     }
   };
-  const bySlot = `GROUP BY "${TAGS.scenario}", "${TAGS.server}"`;
-  const run = `"${TAGS.testid}" =~ /^$${VARIABLES.testid}$/`;
+  const bySlot = `GROUP BY ${quoteIdent(TAGS.scenario)}, ${quoteIdent(TAGS.server)}`;
+  const run = `${quoteIdent(TAGS.testid)} =~ /^$${VARIABLES.testid}$/`;
+  const is = (tag: string, value: string) => `${quoteIdent(tag)} = ${quoteString(value)}`;
   await read(
-    `SELECT count("value") FROM "${METRICS.httpReqDuration}" WHERE "${TAGS.name}" = '${REQUEST_NAMES.io}' AND "${TAGS.phase}" = '${MEASURE}' AND ${run} AND $timeFilter ${bySlot}`,
+    `SELECT count("value") FROM ${quoteIdent(METRICS.httpReqDuration)} WHERE ${is(TAGS.name, REQUEST_NAMES.io)} AND ${is(TAGS.phase, MEASURE)} AND ${run} AND $timeFilter ${bySlot}`,
     'requests',
   );
   await read(
-    `SELECT sum("value") FROM "${METRICS.ioCompleted}" WHERE ${run} AND $timeFilter ${bySlot}`,
+    `SELECT sum("value") FROM ${quoteIdent(METRICS.ioCompleted)} WHERE ${run} AND $timeFilter ${bySlot}`,
     'completed',
   );
   return perSlot;
@@ -939,10 +421,9 @@ describe('dashboards against a real InfluxDB', { skip }, () => {
     await influx?.stop();
   });
 
-  const frameOf = async (panel: Panel, c: QueryContext) =>
-    transform(await runPanelQueries(influx, panel, c), (panel.transformations ?? []) as Transformation[]);
-  const tableOf = async (title: string, c: QueryContext = ctx, key?: string) =>
-    byScenario(await frameOf(panelTitled(title), c), key);
+  const frameOf = (panel: Panel, c: QueryContext) => panelFrames(influx, panel, c);
+  const tableOf = async (title: string, c: QueryContext = ctx, key: string = FIELDS.scenario) =>
+    rowsBy(await frameOf(panelTitled(title), c), key);
 
   it('selects the newest run by default, and only runs with data for the dashboard', () => {
     for (const key of ['speedup', 'cpu'] as const)
