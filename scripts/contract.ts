@@ -1,13 +1,22 @@
 // Before k6 starts, every target must answer the route contract (DESIGN.md, "The routes"):
 // a server that answers /health but not /io (its upstream is down), or a user's server that
 // leaves out the model or the worker count, is refused with one line naming what is missing,
-// instead of surfacing as thousands of failed requests and unexplained thresholds.
+// instead of surfacing as thousands of failed requests and unexplained thresholds. A black-box
+// target has no contract routes: it is sent its declared request once, which must answer 2xx.
 
+import { answered, declaredRequests } from '../k6/lib/request.ts';
 import type { Target } from '../k6/lib/targets.ts';
 import { UPSTREAM } from '../lib/registry.ts';
 
-async function get(url: string, timeoutMs: number): Promise<{ status: number; body: unknown; text: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+/** How long a black-box target's declared request may take here (its IO included). */
+export const DECLARED_TIMEOUT_MS = 10_000;
+
+async function get(
+  url: string,
+  timeoutMs: number,
+  init: RequestInit = {},
+): Promise<{ status: number; body: unknown; text: string }> {
+  const res = await fetch(url, Object.assign({ signal: AbortSignal.timeout(timeoutMs) }, init));
   const text = await res.text();
   let body: unknown = null;
   try {
@@ -25,6 +34,7 @@ const describe = (err: unknown): string => {
 
 /** Resolves with W (sync targets; 1 for async) or rejects with an Error naming the target and the gap. */
 export async function checkContract(target: Target): Promise<{ workers: number }> {
+  if (target.request) return checkDeclared(target);
   const where = `${target.name} (${target.url})`;
   let health: Awaited<ReturnType<typeof get>>;
   try {
@@ -63,6 +73,11 @@ export async function checkContract(target: Target): Promise<{ workers: number }
     if (err instanceof Error && err.message.startsWith(where)) throw err;
     throw new Error(`${where}: GET /io?delay=0 failed (${describe(err)})`);
   }
+  await checkStats(target);
+  return { workers };
+}
+
+async function checkStats(target: Target): Promise<void> {
   try {
     const stats = await get(`${target.statsUrl}/stats`, 5000);
     const b = stats.body as { cpuSeconds?: unknown; rssBytes?: unknown } | null;
@@ -75,5 +90,34 @@ export async function checkContract(target: Target): Promise<{ workers: number }
     if (err instanceof Error && err.message.startsWith(target.name)) throw err;
     throw new Error(`${target.name}: GET ${target.statsUrl}/stats failed (${describe(err)})`);
   }
-  return { workers };
+}
+
+/** A black-box target: its declared request, sent once, answers 2xx in time; its /stats if it names one. */
+async function checkDeclared(target: Target): Promise<{ workers: number }> {
+  const req = declaredRequests([target])[target.name];
+  if (!req) throw new Error(`${target.name}: no declared request`);
+  const what = `${target.name} (${target.url}): ${req.method} ${req.path}`;
+  let reply: Awaited<ReturnType<typeof get>>;
+  try {
+    reply = await get(`${target.url}${req.path}`, DECLARED_TIMEOUT_MS, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+    });
+  } catch (err) {
+    const e = err as { name?: string };
+    throw new Error(
+      e?.name === 'TimeoutError'
+        ? `${what} gave no answer within ${DECLARED_TIMEOUT_MS / 1000} s`
+        : `${what} failed (${describe(err)}): is it running at that URL?`,
+    );
+  }
+  if (!answered(reply.status)) {
+    const text = reply.text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    throw new Error(
+      `${what} answered ${reply.status}${text ? ` ${text}` : ''}: the declared request must answer 2xx`,
+    );
+  }
+  if (target.statsUrl !== '' && target.cpu === undefined) await checkStats(target);
+  return { workers: target.workers ?? 1 };
 }

@@ -3,24 +3,17 @@
 // rather than the server's. k6 cannot read its own CPU, so the runner serves it on loopback:
 // the k6 process's user+system seconds (/proc/<pid>/stat) and the whole machine's busy and
 // total CPU seconds (/proc/stat), sampled by the suite at each slot's window edges.
+// The same server reports the CPU and RSS of a black-box target's process tree (proc-tree.ts)
+// under /proc/port/<port>/stats and /proc/pid/<pid>/stats: a URL k6 polls like any /stats.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-/** Kernel clock ticks per second (USER_HZ): 100 on every Linux build this runs on. */
-const TICKS = 100;
+import { readProcStat, readTree, TICKS } from './proc-tree.ts';
 
 /** utime + stime of one process, in seconds; null when it is gone or not on Linux. */
 export function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; fields after its closing ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.cpuSeconds ?? null;
 }
 
 /** All cores' busy (neither idle nor iowait) and total CPU seconds since boot. */
@@ -43,9 +36,19 @@ export interface SelfStatsServer {
   close(): Promise<void>;
 }
 
+/** `/proc/port/<n>/stats` or `/proc/pid/<n>/stats`: the path a process-tree stats URL ends with. */
+const TREE_ROUTE = /^\/proc\/(port|pid)\/(\d+)\/stats$/;
+
 export async function startSelfStats(): Promise<SelfStatsServer> {
   let pids: readonly number[] = [];
-  const server = http.createServer((_req, res) => {
+  const server = http.createServer((req, res) => {
+    const tree = TREE_ROUTE.exec(req.url ?? '');
+    if (tree) {
+      const read = readTree(tree[1] === 'port' ? { port: Number(tree[2]) } : { pid: Number(tree[2]) });
+      res.writeHead('error' in read ? 503 : 200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(read));
+      return;
+    }
     // Every k6 process of the run (several with --instances): the generator's whole cost.
     const each = pids.map(processCpuSeconds);
     const cpu =

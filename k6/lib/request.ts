@@ -1,10 +1,12 @@
-// The URL of a slot's measured request. Pure, so Node tests check exactly what k6 sends.
+// The measured request of a slot: the contract's /io (or /stream) URL, or the request a
+// black-box target declared. Pure, so Node tests check exactly what k6 sends.
 //
 // With a latency profile each request carries a seed: the n-th request of a slot (k6's
 // iteration number within the slot) asks for draw n, so every target of a scenario faces the
 // same sequence of delays, and a rerun the same as the last.
 
 import type { Slot } from './plan.ts';
+import type { Target } from './targets.ts';
 
 /** Plain decimal notation (the servers reject `1e-7`). */
 export function decimal(x: number): string {
@@ -33,3 +35,50 @@ export function countEvents(body: string | null | undefined): number {
   for (const line of body.split('\n')) if (line.startsWith('data:')) n++;
   return n;
 }
+
+/** A black-box target's request as k6 sends it: the same in every slot of that target. */
+export interface DeclaredRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The declared request of every black-box target, by name. Throws (in k6's init context, so
+ * the run stops before its first slot) when a body or headers file was never read: only the
+ * runner can read files, plain `k6 run` needs them inline.
+ */
+export function declaredRequests(targets: readonly Target[]): Record<string, DeclaredRequest> {
+  const out: Record<string, DeclaredRequest> = {};
+  for (const t of targets) {
+    const req = t.request;
+    if (!req) continue;
+    const file =
+      req.bodyFile !== undefined
+        ? `body=@${req.bodyFile}`
+        : req.headersFile !== undefined
+          ? `headers=@${req.headersFile}`
+          : null;
+    if (file) {
+      throw new Error(
+        `${t.name}: ${file} is read by the runner (npm run k6:*); with plain k6 run give it inline (body=..., header=Name: value)`,
+      );
+    }
+    const headers: Record<string, string> = {};
+    // A repeated header is one field with its values joined (RFC 9110, 5.3).
+    for (const [name, value] of req.headers) {
+      const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+      headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`;
+    }
+    // The declared body is JSON unless a header says otherwise.
+    if (req.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
+      headers['Content-Type'] = 'application/json';
+    }
+    out[t.name] = { method: req.method, path: req.path, body: req.body ?? null, headers };
+  }
+  return out;
+}
+
+/** A measured request succeeded: the contract's /io answers 200, a black-box request any 2xx. */
+export const answered = (status: number): boolean => status >= 200 && status < 300;

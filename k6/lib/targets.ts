@@ -5,7 +5,11 @@
 //   TARGETS=express,koa,fastify                        built-in targets (the default)
 //   TARGETS=express,koa,mine=http://127.0.0.1:9000;model=async
 //   TARGETS=express,legacy=http://legacy.internal:8000;model=sync;workers=4;stats=http://legacy.internal:8001
+//   TARGETS='express,gw=http://127.0.0.1:9001;model=sync;workers=2;path=/ask;method=POST;body=@ask.json'
 //   REFERENCE=flask                                    speedups against real Gunicorn
+//
+// An entry with `path=` is a black-box target: k6 sends it that request instead of /io, and it
+// needs none of the contract routes (docs/targets.md, "Your service as it is").
 
 import {
   DEFAULT_HOST,
@@ -17,11 +21,29 @@ import {
   type TargetName,
 } from '../../lib/registry.ts';
 
+/** How a target's CPU and RSS are read, as the summary says it. */
+export type CpuSource = '/stats' | 'process tree' | 'not measured';
+
+/** What k6 sends a black-box target instead of /io: declared in TARGETS, not a contract route. */
+export interface BlackBoxRequest {
+  readonly method: string;
+  /** Path and query, sent exactly as written. */
+  readonly path: string;
+  readonly headers: readonly (readonly [name: string, value: string])[];
+  readonly body?: string;
+  /** `body=@file` and `headers=@file` until the runner has read them (k6 cannot read files). */
+  readonly bodyFile?: string;
+  readonly headersFile?: string;
+}
+
 export interface Target {
   /** Tag value of every sample of this target; k6 scenario ids are built from it. */
   readonly name: string;
   readonly url: string;
-  /** Where /stats is read: the target's own URL unless it declares another (Gunicorn). */
+  /**
+   * Where /stats is read: the target's own URL unless it declares another (Gunicorn); for a
+   * black-box target the runner's process-tree reader, or '' when its CPU is not measured.
+   */
   readonly statsUrl: string;
   readonly model: Model;
   readonly framework: string;
@@ -29,6 +51,15 @@ export interface Target {
   readonly workers?: number;
   /** A target of the registry, as opposed to one a user named by URL. */
   readonly builtin: boolean;
+  /** A black-box target: the request it is sent instead of /io. */
+  readonly request?: BlackBoxRequest;
+  /** A black-box target's process, when given (`pid=`): its tree is measured instead of the port's. */
+  readonly pid?: number;
+  /**
+   * How CPU is read when not from /stats. A black-box target without it and without a stats
+   * URL is not measured yet: the runner decides (process tree on this machine, else none).
+   */
+  readonly cpu?: 'process tree' | 'not measured';
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -39,6 +70,27 @@ export const REFERENCE_ENV = 'REFERENCE';
 /** k6 scenario names allow [A-Za-z0-9_-]; `_` separates scenario and target in a slot id. */
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const USER_KEYS = ['model', 'workers', 'stats', 'framework'] as const;
+/** Keys that make an entry a black-box target, or only apply to one; `header` may repeat. */
+const BLACK_BOX_KEYS = ['path', 'method', 'body', 'header', 'headers', 'pid', 'cpu'] as const;
+const KEYS = [...USER_KEYS, ...BLACK_BOX_KEYS] as const;
+type Key = (typeof KEYS)[number];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+/** RFC 9110 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `,` separates entries and `;` options, so a body or a header value is percent-decoded as in
+ * a URL: `,` is written %2C, `;` %3B and a literal % as %25. The runner passes bodies read
+ * from files to k6 percent-encoded, so every byte (newlines, a trailing space) arrives.
+ */
+function unescapeValue(v: string, what: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    throw new Error(`${what} has a '%' that starts no %XX escape: write a literal % as %25 (or use a file)`);
+  }
+}
+const escapeValue = (v: string): string => encodeURIComponent(v);
 
 const trimUrl = (url: string): string => url.trim().replace(/\/+$/, '');
 
@@ -46,6 +98,9 @@ function checkUrl(url: string, what: string): string {
   if (!/^https?:\/\/[^/\s]+/.test(url)) throw new Error(`${what} must be an http(s) URL, got '${url}'`);
   return trimUrl(url);
 }
+
+/** A user target's label when TARGETS gives it none. */
+const defaultFramework = (name: string, model: Model): string => `${name}: user target (${model})`;
 
 export function isBuiltin(name: string): name is TargetName {
   return (TARGET_NAMES as readonly string[]).includes(name);
@@ -91,17 +146,42 @@ function parseEntry(entry: string, env: Env): Target {
   }
   const [rawUrl = '', ...options] = entry.slice(eq + 1).split(';');
   const url = checkUrl(rawUrl, `${TARGETS_ENV}: the URL of '${name}'`);
-  const opts: Partial<Record<(typeof USER_KEYS)[number], string>> = {};
+  const opts: Partial<Record<Key, string>> = {};
+  const headers: [string, string][] = [];
+  let previous = '';
   for (const option of options) {
     if (option.trim() === '') continue;
     const [key = '', ...rest] = option.split('=');
-    const k = key.trim() as (typeof USER_KEYS)[number];
-    if (!USER_KEYS.includes(k) || rest.length === 0) {
-      throw new Error(`${TARGETS_ENV}: '${option}' in '${name}' is not one of ${USER_KEYS.join('=, ')}=`);
+    const k = key.trim() as Key;
+    if (!KEYS.includes(k) || rest.length === 0) {
+      // A `;` inside a header value (`Content-Type: application/json; charset=utf-8`) or a
+      // body splits it here: say so rather than name a key nobody wrote.
+      const inValue = previous === 'header' || previous === 'body';
+      throw new Error(
+        inValue
+          ? `${TARGETS_ENV}: '${option}' in '${name}' follows its ${previous}=: a ';' inside a ${previous} separates options; write it as %3B, or put the ${previous === 'body' ? 'body in a file (body=@file)' : 'headers in a file (headers=@file)'}`
+          : `${TARGETS_ENV}: '${option}' in '${name}' is not one of ${KEYS.join('=, ')}=`,
+      );
     }
-    opts[k] = rest.join('=').trim();
+    previous = k;
+    const value = rest.join('=').trim();
+    if (k === 'header')
+      headers.push(
+        parseHeader(
+          unescapeValue(value, `${TARGETS_ENV}: header of '${name}'`),
+          `${TARGETS_ENV}: header of '${name}'`,
+        ),
+      );
+    else if (k in opts) throw new Error(`${TARGETS_ENV}: ${k}= is given twice in '${name}'`);
+    else opts[k] = value;
   }
+  const blackBoxKeys = BLACK_BOX_KEYS.filter((k) => (k === 'header' ? headers.length > 0 : k in opts));
   if (isBuiltin(name)) {
+    if (blackBoxKeys.length > 0) {
+      throw new Error(
+        `${TARGETS_ENV}: ${blackBoxKeys.join('=, ')}= describe your own service; '${name}' is a built-in target (name yours differently)`,
+      );
+    }
     // A built-in target somewhere else (another machine, a container): its model is known.
     const base = builtinTarget(name, env);
     const placed: Target = Object.assign({}, base, {
@@ -123,22 +203,137 @@ function parseEntry(entry: string, env: Env): Target {
       `${TARGETS_ENV}: '${name}' needs model=sync or model=async (got ${model === undefined ? 'none' : `'${model}'`})`,
     );
   }
-  const target: Target = {
+  if (blackBoxKeys.length > 0 && opts.path === undefined) {
+    throw new Error(
+      `${TARGETS_ENV}: ${blackBoxKeys.join('=, ')}= only apply to a black-box target: give '${name}' the path= of the request to send`,
+    );
+  }
+  const blackBox = opts.path !== undefined;
+  let target: Target = {
     name,
     url,
-    statsUrl: opts.stats ? checkUrl(opts.stats, `${TARGETS_ENV}: stats of '${name}'`) : url,
+    statsUrl: opts.stats ? checkUrl(opts.stats, `${TARGETS_ENV}: stats of '${name}'`) : blackBox ? '' : url,
     model,
-    framework: opts.framework || `${name}: user target (${model})`,
+    framework: opts.framework || defaultFramework(name, model),
     builtin: false,
   };
   if (opts.workers) {
     if (model !== 'sync')
       throw new Error(`${TARGETS_ENV}: workers= only applies to a sync target ('${name}')`);
-    return Object.assign(target, {
+    target = Object.assign(target, {
       workers: positiveInt(opts.workers, `${TARGETS_ENV}: workers of '${name}'`),
     });
+  } else if (blackBox && model === 'sync') {
+    throw new Error(
+      `${TARGETS_ENV}: '${name}' is a sync black-box target: declare its workers=W (it has no /health to read W from)`,
+    );
   }
-  return target;
+  return blackBox ? blackBoxTarget(target, opts, headers) : target;
+}
+
+function parseHeader(line: string, what: string): [string, string] {
+  const colon = line.indexOf(':');
+  const headerName = line.slice(0, colon).trim();
+  const value = line.slice(colon + 1).trim();
+  if (colon === -1 || !HEADER_NAME.test(headerName) || /[\r\n]/.test(value)) {
+    throw new Error(`${what} must be 'Name: value', got '${line}'`);
+  }
+  return [headerName, value];
+}
+
+/** The request, the process and the CPU source of an entry with `path=`. */
+function blackBoxTarget(
+  target: Target,
+  opts: Partial<Record<Key, string>>,
+  headers: [string, string][],
+): Target {
+  const what = `${TARGETS_ENV}: '${target.name}'`;
+  const path = opts.path as string;
+  if (!/^\/\S*$/.test(path))
+    throw new Error(`${what}: path= must start with '/' and hold no spaces, got '${path}'`);
+  const rawBody = opts.body;
+  const fromFile = (raw: string | undefined, key: string): string | undefined => {
+    if (raw === undefined || !raw.startsWith('@')) return undefined;
+    const file = raw.slice(1).trim();
+    if (file === '') throw new Error(`${what}: ${key}=@ needs a file name`);
+    return file;
+  };
+  const bodyFile = fromFile(rawBody, 'body');
+  if (opts.headers !== undefined && !opts.headers.startsWith('@')) {
+    throw new Error(
+      `${what}: headers= names a file (headers=@file, one 'Name: value' a line); one header is header=Name: value`,
+    );
+  }
+  const headersFile = fromFile(opts.headers, 'headers');
+  const method = (opts.method ?? (rawBody === undefined ? 'GET' : 'POST')).toUpperCase();
+  if (!METHODS.includes(method)) {
+    throw new Error(`${what}: method= must be one of ${METHODS.join(', ')}, got '${opts.method}'`);
+  }
+  const request: BlackBoxRequest = Object.assign(
+    { method, path, headers },
+    bodyFile !== undefined
+      ? { bodyFile }
+      : rawBody !== undefined
+        ? { body: unescapeValue(rawBody, `${what}: body=`) }
+        : {},
+    headersFile !== undefined ? { headersFile } : {},
+  );
+  const out: { -readonly [K in keyof Target]: Target[K] } = Object.assign({}, target, { request });
+  if (opts.pid !== undefined) out.pid = positiveInt(opts.pid, `${what}: pid=`);
+  if (opts.cpu === 'none') {
+    if (opts.stats || opts.pid)
+      throw new Error(`${what}: cpu=none says not to measure it; leave out stats= and pid=`);
+    out.cpu = 'not measured';
+  } else if (opts.cpu === 'process-tree') {
+    // Written by the runner with the stats URL of its own reader (scripts/proc-tree.ts).
+    if (!opts.stats)
+      throw new Error(`${what}: cpu=process-tree needs stats= (the runner fills both in; leave cpu= out)`);
+    out.cpu = 'process tree';
+  } else if (opts.cpu !== undefined) {
+    throw new Error(`${what}: cpu= is 'none' (do not measure) or 'process-tree', got '${opts.cpu}'`);
+  }
+  return out;
+}
+
+/** How the summary says a target's CPU was read. */
+export function cpuMeasuredBy(t: Pick<Target, 'statsUrl' | 'cpu'>): CpuSource {
+  return t.cpu ?? (t.statsUrl === '' ? 'not measured' : '/stats');
+}
+
+/** A black-box target whose CPU the runner may still measure from its process tree. */
+export const cpuUndecided = (t: Target): boolean =>
+  t.request !== undefined && t.cpu === undefined && t.statsUrl === '';
+
+/**
+ * A black-box target with its `body=@file` and `headers=@file` read. Node only (the runner and
+ * the tests pass readFileSync): k6's init context cannot read arbitrary files portably, so k6
+ * gets the contents inline in TARGETS.
+ */
+export function readRequestFiles(t: Target, read: (file: string) => string): Target {
+  const req = t.request;
+  if (!req || (req.bodyFile === undefined && req.headersFile === undefined)) return t;
+  const readOne = (file: string, key: string): string => {
+    try {
+      return read(file);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new Error(`${TARGETS_ENV}: cannot read ${key}=@${file} of '${t.name}' (${e.code ?? e.message})`);
+    }
+  };
+  const { bodyFile, headersFile, ...rest } = req;
+  const headers = rest.headers.slice();
+  if (headersFile !== undefined) {
+    for (const line of readOne(headersFile, 'headers').split(/\r?\n/)) {
+      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+      headers.push(parseHeader(line, `${TARGETS_ENV}: a line of ${headersFile} ('${t.name}')`));
+    }
+  }
+  const request: BlackBoxRequest = Object.assign(
+    rest,
+    { headers },
+    bodyFile !== undefined ? { body: readOne(bodyFile, 'body') } : {},
+  );
+  return Object.assign({}, t, { request });
 }
 
 /**
@@ -157,7 +352,22 @@ export function parseTargets(
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s !== '');
-  const targets = entries.map((e) => parseEntry(e, env));
+  const targets = entries.map((e, i) => {
+    const eq = e.indexOf('=');
+    const name = (eq === -1 ? e : e.slice(0, eq)).trim();
+    const before = entries[i - 1];
+    // A `,` inside a body or a header value splits the entry: the piece after it is no entry.
+    if (
+      (!NAME.test(name) || (eq === -1 && !isBuiltin(name))) &&
+      before &&
+      /;\s*(body|header)=/.test(before)
+    ) {
+      throw new Error(
+        `${TARGETS_ENV}: '${e}' is not an entry: a ',' inside a body or header value separates entries; write it as %2C, or put it in a file (body=@file, headers=@file)`,
+      );
+    }
+    return parseEntry(e, env);
+  });
   const seen = new Set<string>();
   for (const t of targets) {
     if (seen.has(t.name)) throw new Error(`${TARGETS_ENV}: '${t.name}' is named twice`);
@@ -198,24 +408,43 @@ export function formatTargets(targets: readonly Target[]): string {
       const parts = [`${t.name}=${t.url}`];
       if (!t.builtin) parts.push(`model=${t.model}`);
       if (t.workers !== undefined) parts.push(`workers=${t.workers}`);
-      if (t.statsUrl !== t.url) parts.push(`stats=${t.statsUrl}`);
-      if (!t.builtin) parts.push(`framework=${t.framework.replace(/[;,]/g, ' ')}`);
+      if (t.statsUrl !== t.url && t.statsUrl !== '') parts.push(`stats=${t.statsUrl}`);
+      // The label parsing gives anyway is left out: TARGETS stays as the user wrote it.
+      if (!t.builtin && t.framework !== defaultFramework(t.name, t.model))
+        parts.push(`framework=${t.framework.replace(/[;,]/g, ' ')}`);
+      const req = t.request;
+      if (req) {
+        parts.push(`path=${req.path}`, `method=${req.method}`);
+        for (const [name, value] of req.headers) parts.push(`header=${escapeValue(`${name}: ${value}`)}`);
+        if (req.headersFile !== undefined) parts.push(`headers=@${req.headersFile}`);
+        if (req.bodyFile !== undefined) parts.push(`body=@${req.bodyFile}`);
+        else if (req.body !== undefined) parts.push(`body=${escapeValue(req.body)}`);
+        if (t.pid !== undefined) parts.push(`pid=${t.pid}`);
+        if (t.cpu) parts.push(`cpu=${t.cpu === 'process tree' ? 'process-tree' : 'none'}`);
+      }
       return parts.join(';');
     })
     .join(',');
 }
 
-/** Colours of the built-in targets in the report; user targets take the rest in turn. */
-const BUILTIN_COLORS: Readonly<Record<TargetName, string>> = {
+/**
+ * Colours of the built-in targets in the report; user targets, and a built-in one without a
+ * colour here, take the rest in turn.
+ */
+const BUILTIN_COLORS: Readonly<Record<string, string>> = {
   express: '#c0392b',
   flask: '#8e44ad',
+  'flask-gthread': '#a569bd',
+  'flask-gevent': '#6c3483',
   koa: '#2471a3',
   fastify: '#229954',
+  'fastify-cluster': '#1e8449',
   quart: '#d68910',
+  fastapi: '#ca6f1e',
   control: '#5d6d7e',
 };
 const EXTRA_COLORS = ['#17a589', '#a04000', '#1f618d', '#7d3c98', '#b7950b'];
 
 export function targetColor(name: string, index: number): string {
-  return isBuiltin(name) ? BUILTIN_COLORS[name] : (EXTRA_COLORS[index % EXTRA_COLORS.length] as string);
+  return BUILTIN_COLORS[name] ?? (EXTRA_COLORS[index % EXTRA_COLORS.length] as string);
 }
