@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readConfig } from '../k6/lib/config.ts';
 import { declaredRequests } from '../k6/lib/request.ts';
+import { runEnv } from '../k6/lib/run-info.ts';
 import {
   cpuMeasuredBy,
   formatTargets,
@@ -74,6 +75,17 @@ describe('a black-box TARGETS entry', () => {
     assert.deepEqual(declaredRequests(cfg.targets), {
       gw: { method: 'POST', path: '/ask', body: '{}', headers: { 'Content-Type': 'application/json' } },
     });
+  });
+
+  it("is recorded in the run's InfluxDB record without its header values", () => {
+    const cfg = readConfig({
+      TARGETS: 'gw=http://h:1;model=sync;workers=3;path=/ask;body={};header=Authorization: Bearer s3cret',
+    });
+    const recorded = runEnv(cfg, 1).TARGETS ?? '';
+    assert.ok(!recorded.includes('s3cret'), recorded);
+    const [gw] = readConfig(runEnv(cfg, 1)).targets;
+    assert.deepEqual(gw?.request?.headers, [['Authorization', '(not recorded)']]);
+    assert.equal(gw?.workers, 3);
   });
 
   it('is refused in one line when it cannot be measured', () => {

@@ -448,3 +448,14 @@ const EXTRA_COLORS = ['#17a589', '#a04000', '#1f618d', '#7d3c98', '#b7950b'];
 export function targetColor(name: string, index: number): string {
   return BUILTIN_COLORS[name] ?? (EXTRA_COLORS[index % EXTRA_COLORS.length] as string);
 }
+
+/**
+ * A target as the run's record keeps it (run_info in InfluxDB, read back by `npm run report`):
+ * header values left out, as they are often credentials; the plan needs none of them.
+ */
+export function withoutHeaderValues(t: Target): Target {
+  const req = t.request;
+  if (!req || req.headers.length === 0) return t;
+  const headers = req.headers.map(([name]) => [name, '(not recorded)'] as const);
+  return Object.assign({}, t, { request: Object.assign({}, req, { headers }) });
+}
