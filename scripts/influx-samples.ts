@@ -2,6 +2,7 @@
 // fills): the run's configuration from its run_info points, the load generators that took
 // part, and each submetric's values, filtered by the run's testid.
 
+import { INSTANCE_TAGS, instanceOf } from '../k6/lib/run-info.ts';
 import { INFLUXDB, METRICS, TAGS } from '../lib/registry.ts';
 
 interface Series {
@@ -85,12 +86,12 @@ export async function readRunInfo(influx: InfluxReader, testid: string): Promise
   };
 }
 
-/** The load generators whose samples the run holds (the `instance` tag), and how many lack it. */
+/** The load generators whose samples the run holds (`instance`, or k6-operator's `instance_id`). */
 export async function readInstances(influx: InfluxReader, testid: string): Promise<string[]> {
   const series = await influx.query(
-    `SHOW TAG VALUES FROM ${ident(METRICS.httpReqs)} WITH KEY = ${ident(TAGS.instance)} WHERE ${whereTags({ [TAGS.testid]: testid })}`,
+    `SHOW TAG VALUES FROM ${ident(METRICS.httpReqs)} WITH KEY IN (${INSTANCE_TAGS.map(ident).join(', ')}) WHERE ${whereTags({ [TAGS.testid]: testid })}`,
   );
-  return (series[0]?.values ?? []).map((v) => String(v[1])).sort();
+  return [...new Set((series[0]?.values ?? []).map((v) => String(v[1])))].sort();
 }
 
 /** The values of one submetric of one run, in time order. */
@@ -107,7 +108,7 @@ export async function readSamples(
   return out;
 }
 
-/** Samples of a metric per `instance` tag value, for one run and tag filter. */
+/** Samples of a metric per load generator (instanceOf), for one run and tag filter. */
 export async function countByInstance(
   influx: InfluxReader,
   testid: string,
@@ -116,11 +117,11 @@ export async function countByInstance(
 ): Promise<Record<string, number>> {
   const where = whereTags(Object.assign({ [TAGS.testid]: testid }, tags));
   const series = await influx.query(
-    `SELECT count("value") FROM ${ident(metric)} WHERE ${where} GROUP BY ${ident(TAGS.instance)}`,
+    `SELECT count("value") FROM ${ident(metric)} WHERE ${where} GROUP BY ${INSTANCE_TAGS.map(ident).join(', ')}`,
   );
   const out: Record<string, number> = {};
   for (const s of series as (Series & { tags?: Record<string, string> })[]) {
-    const key = s.tags?.[TAGS.instance] || '(none)';
+    const key = instanceOf(s.tags ?? {}) || '(none)';
     out[key] = Number(s.values[0]?.[1] ?? 0);
   }
   return out;

@@ -1,10 +1,11 @@
 // npm run k6:operator -- --parallelism 4 [--out DIR] [--influxdb URL] [--testid ID]
 //
-// Writes the manifests that run this suite on a Kubernetes cluster with k6-operator: a
-// ConfigMap holding the bundle and a TestRun (k6.io/v1alpha1) whose runners stream into
-// InfluxDB with the run's testid. The run's settings are the suite's own environment
-// variables (TARGETS with URLs the cluster can reach, SCENARIOS, TIME_SCALE, MODE, ...);
-// afterwards `npm run report -- --testid ID` builds the one summary of all runners.
+// Writes the manifests that run this suite on a Kubernetes cluster with k6-operator (1.6 or
+// newer, for the TestRun's `args`): a ConfigMap holding the bundle and a TestRun
+// (k6.io/v1alpha1) whose runners stream into InfluxDB with the run's testid. The run's
+// settings are the suite's own environment variables (TARGETS with URLs the cluster can
+// reach, SCENARIOS, TIME_SCALE, MODE, ...); afterwards `npm run report -- --testid ID`
+// builds the one summary of all runners.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,13 +15,13 @@ import { stringify } from 'yaml';
 import { ENV, readConfig } from '../k6/lib/config.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
 import { formatTargets, type Target } from '../k6/lib/targets.ts';
-import { INFLUXDB, TARGETS, type TargetName } from '../lib/registry.ts';
+import { INFLUXDB, TAGS, TARGETS, type TargetName } from '../lib/registry.ts';
 import { walkArgs, wholeNumber } from './args.ts';
 import { newTestid } from './k6-run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The k6 the suite is known to run on (docker/Dockerfile.k6 and CI use the same). */
-export const K6_IMAGE = 'grafana/k6:2.2.0';
+export const K6_IMAGE = 'grafana/k6:0.49.0';
 export const CONFIGMAP_NAME = 'io-benchmark-suite';
 export const SCRIPT_FILE = 'suite.js';
 /** As the runner sets it (scripts/k6-run.ts): `url` and `iter` as fields, one series per request otherwise. */
@@ -50,16 +51,39 @@ export function clusterTargets(targets: readonly Target[], env: NodeJS.ProcessEn
   });
 }
 
+/**
+ * Kubernetes expands `$(NAME)` in a container's command and reads `$$` as one `$`; k6-operator
+ * puts `args` into the runners' and the initializer's commands, so every `$` is doubled to
+ * reach k6 as written.
+ */
+export const kubeletLiteral = (arg: string): string => arg.replace(/\$/g, () => '$$');
+
+/**
+ * k6's arguments for every runner and for the initializer's `k6 archive`, one element each:
+ * k6-operator passes `args` to k6 as they are, where `arguments` is split on spaces and, in
+ * the initializer, read by `sh` (a `;` in TARGETS ended the command there). The testid is a
+ * `--tag`, not only the script's `tags` option: k6-operator adds `--tag instance_id=N` to
+ * every runner, and a `--tag` on k6's command line replaces the script's tags as a whole.
+ */
+export function k6Args(env: Record<string, string>, options: OperatorOptions): string[] {
+  const args = ['--out', `influxdb=${options.influxdb}`, '--tag', `${TAGS.testid}=${options.testid}`];
+  for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
+  return args.map(kubeletLiteral);
+}
+
+/**
+ * A DNS label from any testid: k6-operator names its jobs NAME-initializer and NAME-N, and
+ * Kubernetes takes at most 63 characters there.
+ */
+export function testRunName(testid: string): string {
+  const id = testid.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return `io-benchmark-${id}`.slice(0, 40).replace(/-+$/, '');
+}
+
 /** The TestRun and the ConfigMap, as plain objects (validated against the CRD's fields in tests). */
 export function manifests(bundle: string, env: Record<string, string>, options: OperatorOptions) {
   const metadata = (name: string) =>
     Object.assign({ name }, options.namespace ? { namespace: options.namespace } : {});
-  const args = [`--out influxdb=${options.influxdb}`];
-  for (const [k, v] of Object.entries(env)) {
-    // k6-operator splits `arguments` on spaces; a value with one could not be passed.
-    if (/\s/.test(v)) throw new Error(`${k}="${v}" holds a space, which k6-operator arguments cannot carry`);
-    args.push(`-e ${k}=${v}`);
-  }
   const configMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -69,13 +93,13 @@ export function manifests(bundle: string, env: Record<string, string>, options: 
   const testRun = {
     apiVersion: 'k6.io/v1alpha1',
     kind: 'TestRun',
-    metadata: metadata(`io-benchmark-${options.testid.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`),
+    metadata: metadata(testRunName(options.testid)),
     spec: {
       parallelism: options.parallelism,
       // One job per runner, on as many nodes as the cluster gives: the point of distributing.
       separate: false,
       script: { configMap: { name: CONFIGMAP_NAME, file: SCRIPT_FILE } },
-      arguments: args.join(' '),
+      args: k6Args(env, options),
       runner: {
         image: K6_IMAGE,
         env: [{ name: 'K6_INFLUXDB_TAGS_AS_FIELDS', value: INFLUX_TAGS_AS_FIELDS }],
@@ -89,6 +113,22 @@ export function manifests(bundle: string, env: Record<string, string>, options: 
     },
   };
   return { configMap, testRun };
+}
+
+/** The settings every runner gets (`-e`), from this machine's environment, targets as the cluster names them. */
+export function operatorEnv(
+  processEnv: NodeJS.ProcessEnv,
+  testid: string,
+  parallelism: number,
+): { env: Record<string, string>; targets: Target[] } {
+  const targets = clusterTargets(readConfig(processEnv).targets, processEnv);
+  const config = readConfig(
+    Object.assign({}, processEnv, { [ENV.targets]: formatTargets(targets), [ENV.testid]: testid }),
+  );
+  const env = Object.assign(runEnv(config, parallelism), { [ENV.testid]: testid });
+  // The runner pods cannot reach a self-stats URL on this machine.
+  delete env[ENV.selfStatsUrl];
+  return { env, targets };
 }
 
 interface Args {
@@ -126,14 +166,7 @@ function main(): void {
   const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
   const bundlePath = path.join(ROOT, 'dist', 'suite.js');
   if (built.status !== 0 || !existsSync(bundlePath)) throw new Error('the bundle did not build');
-  const base = readConfig(process.env);
-  const targets = clusterTargets(base.targets, process.env);
-  const config = readConfig(
-    Object.assign({}, process.env, { [ENV.targets]: formatTargets(targets), [ENV.testid]: args.testid }),
-  );
-  const env = Object.assign(runEnv(config, args.parallelism), { [ENV.testid]: args.testid });
-  // The runner pods cannot reach a self-stats URL on this machine.
-  delete env[ENV.selfStatsUrl];
+  const { env, targets } = operatorEnv(process.env, args.testid, args.parallelism);
   const { configMap, testRun } = manifests(readFileSync(bundlePath, 'utf8'), env, {
     parallelism: args.parallelism,
     testid: args.testid,
@@ -150,7 +183,9 @@ function main(): void {
   console.log(
     `[k6-operator] targets: ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}; InfluxDB ${args.influxdb}`,
   );
-  console.log(`[k6-operator] kubectl apply -f ${rel}/configmap.yaml -f ${rel}/testrun.yaml`);
+  console.log(
+    `[k6-operator] kubectl apply -f ${rel}/configmap.yaml -f ${rel}/testrun.yaml (k6-operator 1.6 or newer: the TestRun passes spec.args)`,
+  );
   console.log(
     `[k6-operator] then: INFLUXDB_URL=<InfluxDB as this machine reaches it> npm run report -- --testid ${args.testid}`,
   );

@@ -1,13 +1,13 @@
 // Runs spread over several k6 processes: the segments, the plan under segmentation, the
 // summary rebuilt from raw samples (pure, then from a real InfluxDB holding the samples of a
-// two-instance run), and the k6-operator manifests against the CRD's fields.
+// two-instance run, tagged as `--instances` or as k6-operator tags them). The k6-operator
+// manifests are in k6-operator.test.ts.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Ajv } from 'ajv';
 import { readConfig, runTags } from '../k6/lib/config.ts';
 import { slotTags } from '../k6/lib/executors.ts';
 import {
@@ -18,12 +18,11 @@ import {
   summaryDataFromSamples,
 } from '../k6/lib/from-samples.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
-import { parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
+import { type INSTANCE_TAGS, parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
 import { instancesWithVus, partialSlots, splitVus, startSpread } from '../k6/lib/segmentation.ts';
 import { buildSummary, type Summary } from '../k6/lib/summary.ts';
 import { submetric, thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { METRICS, TAGS } from '../lib/registry.ts';
-import { clusterTargets, manifests } from '../scripts/k6-operator.ts';
 import { newTestid } from '../scripts/k6-run.ts';
 import { buildReport } from '../scripts/report.ts';
 import { segments } from '../scripts/segments.ts';
@@ -57,7 +56,7 @@ describe('execution segments', () => {
     assert.deepEqual(instancesWithVus(stress, 2), [1, 2]);
   });
 
-  it('tag each process: testid always, instance from K6_INSTANCE or, in a k6-operator pod, HOSTNAME', () => {
+  it('tag each process: testid always, instance from K6_INSTANCE (k6-operator tags its own)', () => {
     assert.deepEqual(runTags({ TESTID: '20261127-010000' }), { testid: '20261127-010000' });
     assert.deepEqual(runTags({ TESTID: 't', K6_INSTANCES: '2', K6_INSTANCE: '2' }), {
       testid: 't',
@@ -65,9 +64,7 @@ describe('execution segments', () => {
     });
     assert.deepEqual(runTags({ TESTID: 't', K6_INSTANCES: '4', HOSTNAME: 'io-benchmark-1-abcde' }), {
       testid: 't',
-      instance: 'io-benchmark-1-abcde',
     });
-    assert.deepEqual(runTags({ HOSTNAME: 'laptop' }), {});
     assert.match(newTestid(new Date('2026-11-27T10:15:00Z')), /^20261127-101500$/);
   });
 
@@ -121,10 +118,16 @@ describe('summary from raw samples', () => {
 
 /**
  * A two-instance run of SCENARIOS=low at W = 2, as k6 would write it: every /io request of a
- * slot split between instance 1 and 2 by VU, the CPU sampler on instance 1. Built rather than
- * recorded so that every figure is known exactly.
+ * slot split between instance 1 and 2 by VU, the CPU sampler on instance 1, each sample's
+ * load generator in `instanceTag` (`instance`, or k6-operator's `instance_id`). Built rather
+ * than recorded so that every figure is known exactly.
  */
-function twoInstanceRun(testid: string, instancesInConfig: number, startSpreadMs = 0) {
+function twoInstanceRun(
+  testid: string,
+  instancesInConfig: number,
+  startSpreadMs = 0,
+  instanceTag: (typeof INSTANCE_TAGS)[number] = 'instance',
+) {
   const cfg = readConfig({ SYNC_WORKERS: '2', SCENARIOS: 'low', TIME_SCALE: '0.1', TESTID: testid });
   const plan = buildPlan(cfg);
   const lines: string[] = [];
@@ -144,7 +147,7 @@ function twoInstanceRun(testid: string, instancesInConfig: number, startSpreadMs
     ['2', BigInt(startSpreadMs) * 1_000_000n],
   ] as const) {
     lines.push(
-      `${METRICS.runInfo},config=${esc(JSON.stringify(runEnv(cfg, instancesInConfig)))},instance=${instance},testid=${testid},workers=${esc(JSON.stringify({ express: 2 }))} value=1 ${t + after}`,
+      `${METRICS.runInfo},config=${esc(JSON.stringify(runEnv(cfg, instancesInConfig)))},${instanceTag}=${instance},testid=${testid},workers=${esc(JSON.stringify({ express: 2 }))} value=1 ${t + after}`,
     );
   }
   const latencies: Record<string, number[]> = {};
@@ -157,22 +160,26 @@ function twoInstanceRun(testid: string, instancesInConfig: number, startSpreadMs
       const instance = String((i % 2) + 1);
       const ms = (lat[i % lat.length] as number) * (d / 100);
       latencies[slot.server]?.push(ms);
-      const measured = Object.assign({}, tags, { instance, [TAGS.phase]: 'measure', [TAGS.name]: '/io' });
+      const measured = Object.assign({}, tags, {
+        [instanceTag]: instance,
+        [TAGS.phase]: 'measure',
+        [TAGS.name]: '/io',
+      });
       point(METRICS.httpReqDuration, measured, ms);
       point(METRICS.httpReqFailed, measured, 0);
       point(METRICS.httpReqs, measured, 1);
       // Throughput at the theory's ratio: the sync server completes 1/2.5 as many in its window.
       if (slot.model === 'async' || i < 16)
-        point(METRICS.ioCompleted, Object.assign({}, tags, { instance }), 1);
+        point(METRICS.ioCompleted, Object.assign({}, tags, { [instanceTag]: instance }), 1);
     }
     for (let i = 0; i < 3; i++) {
-      const sampler = Object.assign({}, tags, { instance: '1' });
+      const sampler = Object.assign({}, tags, { [instanceTag]: '1' });
       point(METRICS.serverCpuPercent, sampler, 10 + i);
       point(METRICS.serverCpuSeconds, sampler, 0.01);
       point(METRICS.serverRssBytes, sampler, 50e6);
       point(METRICS.serverInFlight, sampler, 2);
     }
-    point('sync_drained', Object.assign({}, tags, { instance: '1' }), 1);
+    point('sync_drained', Object.assign({}, tags, { [instanceTag]: '1' }), 1);
   }
   return { cfg, plan, lines, latencies };
 }
@@ -242,44 +249,36 @@ describe('npm run report against a real InfluxDB', { skip: influxdSkipReason() }
     assert.equal(out.code, 0);
   });
 
-  it('says when a load generator is missing, and fails', async () => {
-    const run = twoInstanceRun('20261127-000002', 3);
-    await influx.write(run.lines.join('\n'));
+  /** npm run report of one run, with the lines it printed. */
+  const reportOf = async (testid: string) => {
     const logs: string[] = [];
     const original = console.log;
     console.log = (line: string) => logs.push(String(line));
     try {
       const out = await buildReport(
-        { testid: '20261127-000002', resultsDir: path.join(dir, 'b') },
+        { testid, resultsDir: path.join(dir, testid) },
         { INFLUXDB_URL: influx.k6Url },
       );
-      assert.equal(out.code, 1);
-      assert.equal(out.expectedInstances, 3);
+      return { out, logs: logs.join('\n') };
     } finally {
       console.log = original;
     }
-    assert.ok(
-      logs.some((l) => /MISSING: 1 of 3 load generators left no samples/.test(l)),
-      logs.join('\n'),
-    );
-    assert.ok(
-      logs.some((l) => /MISSING: low_koa has no samples from instance 3/.test(l)),
-      logs.join('\n'),
-    );
+  };
+
+  it('says when a load generator is missing, and fails', async () => {
+    const run = twoInstanceRun('20261127-000002', 3);
+    await influx.write(run.lines.join('\n'));
+    const { out, logs } = await reportOf('20261127-000002');
+    assert.equal(out.code, 1);
+    assert.equal(out.expectedInstances, 3);
+    assert.match(logs, /MISSING: 1 of 3 load generators left no samples/);
+    assert.match(logs, /MISSING: low_koa has no samples from instance 3/);
   });
 
   it('says how far apart the load generators started their slots, and warns past 2% of a window', async () => {
     const logsOf = async (testid: string, spreadMs: number) => {
       await influx.write(twoInstanceRun(testid, 2, spreadMs).lines.join('\n'));
-      const logs: string[] = [];
-      const original = console.log;
-      console.log = (line: string) => logs.push(String(line));
-      try {
-        await buildReport({ testid, resultsDir: path.join(dir, testid) }, { INFLUXDB_URL: influx.k6Url });
-      } finally {
-        console.log = original;
-      }
-      return logs.join('\n');
+      return (await reportOf(testid)).logs;
     };
     // SCENARIOS=low at scale 0.1: 2% of the shortest window, 2.75 s, is 55 ms.
     const { plan } = twoInstanceRun('', 2);
@@ -297,52 +296,15 @@ describe('npm run report against a real InfluxDB', { skip: influxdSkipReason() }
       /no run nope in .*; runs there: 20261127-000004, 20261127-000003, 20261127-000002/,
     );
   });
-});
 
-describe('k6-operator manifests', () => {
-  const schema = JSON.parse(
-    readFileSync(new URL('./fixtures/k6-operator-testrun.schema.json', import.meta.url), 'utf8'),
-  ) as object;
-  const validate = new Ajv({ allErrors: true }).compile(schema);
-
-  it('write a TestRun that holds k6-operator’s CRD fields, and a ConfigMap with the bundle', () => {
-    const cfg = readConfig({ TARGETS: 'express,koa', SCENARIOS: 'low' });
-    const targets = clusterTargets(cfg.targets, {});
-    assert.deepEqual(
-      targets.map((t) => t.url),
-      ['http://express:8002', 'http://koa:8003'],
-    );
-    const { configMap, testRun } = manifests(
-      'export default function () {}',
-      { TARGETS: 'express=http://express:8002,koa=http://koa:8003', K6_INSTANCES: '4', TESTID: 'r1' },
-      { parallelism: 4, testid: 'R1_x', influxdb: 'http://influxdb:8086/k6' },
-    );
-    assert.ok(validate(testRun), JSON.stringify(validate.errors));
-    assert.equal(testRun.spec.parallelism, 4);
-    assert.equal(testRun.metadata.name, 'io-benchmark-r1-x');
-    assert.match(testRun.spec.arguments, /^--out influxdb=http:\/\/influxdb:8086\/k6 -e TARGETS=/);
-    assert.match(testRun.spec.arguments, /-e K6_INSTANCES=4 -e TESTID=r1$/);
-    assert.equal(configMap.data['suite.js'], 'export default function () {}');
-    assert.equal(testRun.spec.script.configMap.name, configMap.metadata.name);
-  });
-
-  it('is refused by the schema when a field is wrong, so the check can fail', () => {
-    const { testRun } = manifests('x', {}, { parallelism: 2, testid: 't', influxdb: 'http://i:8086/k6' });
-    const broken = structuredClone(testRun) as unknown as { spec: Record<string, unknown> };
-    broken.spec.parallelism = 0;
-    broken.spec.paralelism = 2;
-    assert.equal(validate(broken), false);
-  });
-
-  it('refuses a setting with a space, which k6-operator’s arguments cannot carry', () => {
-    assert.throws(
-      () =>
-        manifests(
-          'x',
-          { TARGETS: 'mine=http://h:1;framework=a b' },
-          { parallelism: 2, testid: 't', influxdb: 'i' },
-        ),
-      /holds a space/,
-    );
+  it('reads a k6-operator run: every load generator in instance_id, the same checks', async () => {
+    await influx.write(twoInstanceRun('20261126-000001', 2, 0, 'instance_id').lines.join('\n'));
+    const { out, logs } = await reportOf('20261126-000001');
+    assert.deepEqual(out.instances, ['1', '2']);
+    assert.equal(out.code, 0, logs);
+    assert.match(logs, /from 2 load generator\(s\) \(1, 2\), 2 expected; 2 of 2 started their setup/);
+    assert.match(logs, /3 of 3 slots hold samples from every instance that ran their VUs/);
+    assert.match(logs, /CPU sampler: samples from instance\(s\) 1 \(expected 1 only\)/);
+    assert.doesNotMatch(logs, /MISSING/);
   });
 });

@@ -84,7 +84,7 @@ export const ENV = {
   /** The run's id (also k6's `testid` tag) and how many k6 processes share it. */
   testid: 'TESTID',
   instances: 'K6_INSTANCES',
-  /** This process's `instance` tag; unset in a k6-operator pod, which is told apart by HOSTNAME. */
+  /** This process's `instance` tag (`--instances`); k6-operator tags its runners `instance_id` itself. */
   instance: 'K6_INSTANCE',
 } as const;
 
@@ -173,16 +173,15 @@ export function readConfig(env: Env): SuiteConfig {
 
 /**
  * Tags every sample of the run carries (k6's `tags` option): `testid`, and `instance` when
- * several k6 processes share the run. Set here rather than with `--tag` on the command line,
- * which would replace the script's tags: a k6-operator runner pod gets no per-pod argument,
- * only its HOSTNAME (the pod's name), which then tells the load generators apart.
+ * several k6 processes share the run. Any `--tag` on k6's command line replaces this option
+ * as a whole, so a k6-operator TestRun, whose runners always get `--tag instance_id=N`, passes
+ * its testid as a `--tag` too (scripts/k6-operator.ts).
  */
 export function runTags(env: Env): Record<string, string> {
   const tags: Record<string, string> = {};
   const testid = env[ENV.testid]?.trim();
   if (testid) tags.testid = testid;
-  const instances = Number(env[ENV.instances] || '1');
-  const instance = env[ENV.instance]?.trim() || (instances > 1 ? env.HOSTNAME?.trim() : undefined);
+  const instance = env[ENV.instance]?.trim();
   if (instance) tags.instance = instance;
   return tags;
 }

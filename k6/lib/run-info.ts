@@ -4,8 +4,23 @@
 // back to rebuild the plan and the summary from InfluxDB alone (the k6 processes of a
 // distributed run leave no other common record).
 
+import { TAGS } from '../../lib/registry.ts';
 import { ENV, type Env, type SuiteConfig } from './config.ts';
 import { formatTargets } from './targets.ts';
+
+/**
+ * The tags that name a sample's load generator: the suite's own `instance` (`--instances`
+ * numbers its processes 1..n), or `instance_id`, which k6-operator gives runner N of n with
+ * the Nth execution segment: the same numbers for the same slices, so the report's per-slot
+ * checks hold for both. A run carries one of the two.
+ */
+export const INSTANCE_TAGS = [TAGS.instance, 'instance_id'] as const;
+
+/** The load generator a sample's tags name, if any. */
+export function instanceOf(tags: Readonly<Record<string, string | undefined>>): string | undefined {
+  for (const key of INSTANCE_TAGS) if (tags[key]) return tags[key];
+  return undefined;
+}
 
 /** The environment that makes readConfig() return this configuration again. */
 export function runEnv(config: SuiteConfig, instances: number): Record<string, string> {
