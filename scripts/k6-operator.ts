@@ -21,7 +21,7 @@ import { newTestid } from './k6-run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The k6 the suite is known to run on (docker/Dockerfile.k6 and CI use the same). */
-export const K6_IMAGE = 'grafana/k6:0.49.0';
+export const K6_IMAGE = 'grafana/k6:2.2.0';
 export const CONFIGMAP_NAME = 'io-benchmark-suite';
 export const SCRIPT_FILE = 'suite.js';
 /** As the runner sets it (scripts/k6-run.ts): `url` and `iter` as fields, one series per request otherwise. */
