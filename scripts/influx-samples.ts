@@ -3,6 +3,7 @@
 // part, and each submetric's values, filtered by the run's testid.
 
 import { INSTANCE_TAGS, instanceOf } from '../k6/lib/run-info.ts';
+import { quoteIdent as ident, quoteString } from '../lib/influxql.ts';
 import { INFLUXDB, METRICS, TAGS } from '../lib/registry.ts';
 
 interface Series {
@@ -44,12 +45,9 @@ export function influxReader(raw: string | undefined): InfluxReader {
   };
 }
 
-const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const ident = (v: string) => `"${v.replace(/"/g, '\\"')}"`;
-
 export function whereTags(tags: Readonly<Record<string, string>>): string {
   return Object.entries(tags)
-    .map(([k, v]) => `${ident(k)} = ${quote(v)}`)
+    .map(([k, v]) => `${ident(k)} = ${quoteString(v)}`)
     .join(' AND ');
 }
 

@@ -32,8 +32,9 @@ import { INFLUXDB, TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts
 import { QUEUE_FACTOR_TEXT } from '../lib/theory.ts';
 import { walkArgs, wholeNumber } from './args.ts';
 import { checkContract } from './contract.ts';
+import { freePort } from './free-port.ts';
 import { placeCpu } from './proc-tree.ts';
-import { freePort, MAX_INSTANCES, resumeAll, segments, waitPaused } from './segments.ts';
+import { MAX_INSTANCES, resumeAll, segments, waitPaused } from './segments.ts';
 import { type SelfStatsServer, startSelfStats } from './self-stats.ts';
 import { writeArtifacts } from './write-artifacts.ts';
 

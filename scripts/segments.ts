@@ -3,8 +3,6 @@
 // 0,1/2,1`), so between them they run every VU of every scenario exactly once, and each
 // starts paused until all are ready, then all are resumed together through k6's REST API.
 
-import net from 'node:net';
-
 export interface Segment {
   /** 1-based, the `instance` tag of its samples. */
   readonly instance: number;
@@ -26,18 +24,6 @@ export function segments(n: number): Segment[] {
     segment: `${fraction(i, n)}:${fraction(i + 1, n)}`,
     sequence,
   }));
-}
-
-/** A port nothing listens on now (for each k6's REST API, which must be known to resume it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** lib.ExecutionStatusPausedBeforeRun in k6: initialised, waiting for the resume. */

@@ -1,14 +1,12 @@
 // npm run servers: the upstream and the selected built-in targets in the foreground, on their
 // default ports (UPSTREAM_PORT, EXPRESS_PORT, ..., HOST and SYNC_WORKERS apply). The selection
-// is TARGETS or --targets, as for the suite (default: express, koa, fastify and control); the
-// Python ones (flask, quart) need Debian's packages. Ctrl-C or SIGTERM stops them all.
+// is TARGETS or --targets, as for the suite (default: what the sweep measures, SWEEP.targets:
+// the suite's defaults and the control); the Python ones need Debian's packages. Ctrl-C or
+// SIGTERM stops them all.
 
 import { parseTargets } from '../k6/lib/targets.ts';
-import { type TargetName, UPSTREAM } from '../lib/registry.ts';
+import { SWEEP, UPSTREAM } from '../lib/registry.ts';
 import { type ServiceName, startServers } from '../servers/launch.ts';
-
-/** What runs without a selection: the suite's default targets and the sweep's control. */
-const DEFAULT: readonly TargetName[] = ['express', 'koa', 'fastify', 'control'];
 
 function selection(argv: readonly string[]): string | undefined {
   const i = argv.findIndex((a) => a === '--targets' || a.startsWith('--targets='));
@@ -29,7 +27,7 @@ if (external)
 
 let names: ServiceName[];
 try {
-  const targets = parseTargets(selection(process.argv.slice(2)), process.env, DEFAULT);
+  const targets = parseTargets(selection(process.argv.slice(2)), process.env, SWEEP.targets);
   const own = targets.filter((t) => !t.builtin).map((t) => t.name);
   if (own.length > 0) console.log(`not started here (your own servers): ${own.join(', ')}`);
   names = ['upstream', ...targets.filter((t) => t.builtin).map((t) => t.name as ServiceName)];

@@ -14,6 +14,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type NodeTargetName as ServerName, TARGETS, UPSTREAM } from '../lib/registry.ts';
+import { freePort } from '../scripts/free-port.ts';
 import { type RunningServers, startServers } from '../servers/launch.ts';
 import { alive, type Collected, spawnCollecting } from './helpers/processes.ts';
 import {
@@ -74,14 +75,6 @@ function portFree(port: number): Promise<boolean> {
     probe.once('error', () => resolve(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const describeOutcome = (o: Outcome, t0: number) =>

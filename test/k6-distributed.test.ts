@@ -22,6 +22,7 @@ import { type INSTANCE_TAGS, parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
 import { instancesWithVus, partialSlots, splitVus, startSpread } from '../k6/lib/segmentation.ts';
 import { buildSummary, type Summary } from '../k6/lib/summary.ts';
 import { submetric, thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { quoteIdent, quoteString } from '../lib/influxql.ts';
 import { METRICS, TAGS } from '../lib/registry.ts';
 import { newTestid } from '../scripts/k6-run.ts';
 import { buildReport } from '../scripts/report.ts';
@@ -228,9 +229,9 @@ describe('npm run report against a real InfluxDB', { skip: influxdSkipReason() }
       specs,
       async (metric, tags) => {
         const where = Object.entries(Object.assign({ testid: '20261127-000001' }, tags))
-          .map(([k, v]) => `"${k}"='${v}'`)
+          .map(([k, v]) => `${quoteIdent(k)}=${quoteString(v)}`)
           .join(' AND ');
-        const rows = await influx.query(`SELECT value FROM "${metric}" WHERE ${where}`);
+        const rows = await influx.query(`SELECT value FROM ${quoteIdent(metric)} WHERE ${where}`);
         return (rows.series?.[0]?.values ?? []).map((r) => r[1] as number);
       },
       { workers: { express: 2 } },

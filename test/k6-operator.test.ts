@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { readConfig } from '../k6/lib/config.ts';
 import { instanceOf } from '../k6/lib/run-info.ts';
+import { freePort } from '../scripts/free-port.ts';
 import {
   clusterTargets,
   k6Args,
@@ -22,7 +23,7 @@ import {
   testRunName,
 } from '../scripts/k6-operator.ts';
 import { findOnPath } from '../scripts/k6-run.ts';
-import { freePort, resumeAll, waitPaused } from '../scripts/segments.ts';
+import { resumeAll, waitPaused } from '../scripts/segments.ts';
 import {
   initializerCommand,
   kubeletExpand,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,19 +11,11 @@ import { DEFAULT_TARGETS, SCENARIOS } from '../lib/registry.ts';
 import { findOnPath, influxOutput, K6_MISSING_EXIT, parseArgs } from '../scripts/k6-run.ts';
 import { parseReportArgs } from '../scripts/report.ts';
 import { spawnRunner } from './helpers/runner.ts';
+import { closedPort } from './helpers/servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNNER = ['--import', 'tsx', 'scripts/k6-run.ts'];
 const k6 = findOnPath('k6');
-
-/** A port nothing listens on: bind one, then close it. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('k6 runner', () => {
   it('without k6 on PATH: one clear message, how to install or use docker, exit 2, no stack', () => {

@@ -5,10 +5,11 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { quoteIdent } from '../../lib/influxql.ts';
 import { INFLUXDB } from '../../lib/registry.ts';
+import { freePort } from '../../scripts/free-port.ts';
 
 export interface InfluxSeries {
   name: string;
@@ -43,19 +44,6 @@ export function influxdSkipReason(): string | undefined {
     return 'influxd (InfluxDB 1.x) is not installed: apt-get install influxdb (as .ci/run does)';
   }
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function configToml(dir: string, rpcPort: number, httpPort: number): string {
@@ -181,16 +169,16 @@ export async function exportLineProtocol(influx: RunningInfluxDB, measurements: 
   const lines: string[] = [];
   for (const measurement of measurements) {
     const tagKeys = new Set(
-      ((await influx.query(`SHOW TAG KEYS FROM "${measurement}"`)).series?.[0]?.values ?? []).map((v) =>
-        String(v[0]),
+      ((await influx.query(`SHOW TAG KEYS FROM ${quoteIdent(measurement)}`)).series?.[0]?.values ?? []).map(
+        (v) => String(v[0]),
       ),
     );
     const fieldTypes = new Map(
-      ((await influx.query(`SHOW FIELD KEYS FROM "${measurement}"`)).series?.[0]?.values ?? []).map(
+      ((await influx.query(`SHOW FIELD KEYS FROM ${quoteIdent(measurement)}`)).series?.[0]?.values ?? []).map(
         (v) => [String(v[0]), String(v[1])] as const,
       ),
     );
-    const series = (await influx.query(`SELECT * FROM "${measurement}"`, 'rfc3339')).series ?? [];
+    const series = (await influx.query(`SELECT * FROM ${quoteIdent(measurement)}`, 'rfc3339')).series ?? [];
     for (const { columns, values } of series) {
       for (const row of values) {
         const tags: string[] = [];

@@ -6,6 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before } from 'node:test';
 import { NODE_TARGET_NAMES, type NodeTargetName, TARGETS } from '../../lib/registry.ts';
+import { freePort } from '../../scripts/free-port.ts';
 import {
   type RunningServers,
   type ServiceName,
@@ -117,13 +118,7 @@ export async function waitFor<T>(
 }
 
 /** A loopback port with nothing listening: connections to it are refused. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort = freePort;
 
 /** A TCP server on a free port that accepts connections and never answers: an upstream that hangs. */
 export async function silentServer(): Promise<{ url: string; port: number; close(): Promise<void> }> {
