@@ -25,6 +25,13 @@ export interface TargetSpec extends ServiceSpec {
    * is busy (Gunicorn's sync workers): a small thread in the server's master process.
    */
   readonly stats?: ServiceSpec;
+  /**
+   * Python targets: the file in servers/python/ that starts it, and the modules it imports (the
+   * launcher checks them before starting, naming the Debian packages of PYTHON_PACKAGES).
+   */
+  readonly python?: { readonly entry: string; readonly modules: readonly string[] };
+  /** Threads per worker, reported by /health as `threads`: the target serves W·T requests at once. */
+  readonly threaded?: true;
 }
 
 export const UPSTREAM: ServiceSpec = { port: 8001, portEnv: 'UPSTREAM_PORT', urlEnv: 'UPSTREAM_URL' };
@@ -51,6 +58,30 @@ export const TARGETS = {
     framework: 'Flask on Gunicorn (sync workers)',
     runtime: 'python',
     stats: { port: 8015, portEnv: 'FLASK_STATS_PORT', urlEnv: 'FLASK_STATS_URL' },
+    python: { entry: 'flask_app.py', modules: ['flask', 'gunicorn', 'requests'] },
+  },
+  // The alternatives to migrating (docs/targets.md): the same Flask app on Gunicorn's other
+  // workers. gthread is sync with W·T slots; gevent runs the same blocking code cooperatively, so
+  // it behaves as async (one process waits on any number of calls) and is measured as such.
+  'flask-gthread': {
+    port: 8008,
+    portEnv: 'FLASK_GTHREAD_PORT',
+    urlEnv: 'FLASK_GTHREAD_URL',
+    model: 'sync',
+    framework: 'Flask on Gunicorn (gthread workers, SYNC_THREADS threads each)',
+    runtime: 'python',
+    stats: { port: 8018, portEnv: 'FLASK_GTHREAD_STATS_PORT', urlEnv: 'FLASK_GTHREAD_STATS_URL' },
+    python: { entry: 'flask_gthread_app.py', modules: ['flask', 'gunicorn', 'requests'] },
+    threaded: true,
+  },
+  'flask-gevent': {
+    port: 8009,
+    portEnv: 'FLASK_GEVENT_PORT',
+    urlEnv: 'FLASK_GEVENT_URL',
+    model: 'async',
+    framework: 'Flask on Gunicorn (gevent workers, monkey-patched requests)',
+    runtime: 'python',
+    python: { entry: 'flask_gevent_app.py', modules: ['flask', 'gunicorn', 'requests', 'gevent'] },
   },
   koa: {
     port: 8003,
@@ -75,6 +106,16 @@ export const TARGETS = {
     model: 'async',
     framework: 'Quart on Hypercorn (asyncio)',
     runtime: 'python',
+    python: { entry: 'quart_app.py', modules: ['quart', 'hypercorn', 'httpx'] },
+  },
+  fastapi: {
+    port: 8010,
+    portEnv: 'FASTAPI_PORT',
+    urlEnv: 'FASTAPI_URL',
+    model: 'async',
+    framework: 'FastAPI on Uvicorn (asyncio)',
+    runtime: 'python',
+    python: { entry: 'fastapi_app.py', modules: ['fastapi', 'uvicorn', 'httpx'] },
   },
   control: {
     port: 8007,
@@ -82,6 +123,15 @@ export const TARGETS = {
     urlEnv: 'CONTROL_URL',
     model: 'async',
     framework: 'plain Node http module (no framework)',
+    runtime: 'node',
+  },
+  // Async on every core: the answer to "one event loop uses one core" without leaving Node.
+  'fastify-cluster': {
+    port: 8011,
+    portEnv: 'FASTIFY_CLUSTER_PORT',
+    urlEnv: 'FASTIFY_CLUSTER_URL',
+    model: 'async',
+    framework: 'Fastify 5 in a Node cluster (ASYNC_PROCESSES processes, default CPU count)',
     runtime: 'node',
   },
 } as const satisfies Record<string, TargetSpec>;
@@ -96,6 +146,11 @@ export const NODE_TARGET_NAMES = TARGET_NAMES.filter(
   (n) => TARGETS[n].runtime === 'node',
 ) as NodeTargetName[];
 /** What a run measures when TARGETS is not set: the three servers of the original comparison. */
+/** The targets run by Debian's python3, each a `servers/python/<entry>`. */
+export type PythonTargetName = Exclude<TargetName, NodeTargetName>;
+export const PYTHON_TARGET_NAMES = TARGET_NAMES.filter(
+  (n) => TARGETS[n].runtime === 'python',
+) as PythonTargetName[];
 export const DEFAULT_TARGETS: readonly TargetName[] = ['express', 'koa', 'fastify'];
 /** The sync target every speedup is computed against, unless REFERENCE names another. */
 export const DEFAULT_REFERENCE = 'express';
@@ -111,6 +166,9 @@ export const PYTHON_PACKAGES: Readonly<Record<string, string>> = {
   quart: 'python3-quart',
   hypercorn: 'python3-hypercorn',
   httpx: 'python3-httpx',
+  gevent: 'python3-gevent',
+  fastapi: 'python3-fastapi',
+  uvicorn: 'python3-uvicorn',
 };
 
 export const INFLUXDB = { port: 8086, database: 'k6', urlEnv: 'INFLUXDB_URL' } as const;
@@ -250,6 +308,9 @@ export const LIMITS = {
   maxTokens: 10000,
   minIntervalSeconds: 0,
   maxIntervalSeconds: 10,
+  /** /io's `cpu`: milliseconds of computation in the handler before the upstream call. */
+  minCpuMs: 0,
+  maxCpuMs: 10000,
 } as const;
 
 /**

@@ -9,16 +9,30 @@ import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, routeMiss } from './lib/params.ts';
 import { createHandlers, JSON_ROUTES, openRelay } from './lib/routes.ts';
 import { BACKLOG, isMain, runServer } from './lib/serve.ts';
-import { RequestCounter, singleProcessStats } from './lib/stats.ts';
+import { RequestCounter, type StatsBody, singleProcessStats } from './lib/stats.ts';
 import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
 
-export function buildFastify({ upstream }: { upstream: UpstreamClient }): FastifyInstance {
-  const counter = new RequestCounter();
+export interface FastifyOptions {
+  readonly upstream: UpstreamClient;
+  /** fastify-cluster runs this same app in each of its processes, with the cluster's /stats. */
+  readonly server?: 'fastify' | 'fastify-cluster';
+  readonly workers?: number;
+  readonly counter?: RequestCounter;
+  readonly stats?: () => Promise<StatsBody>;
+}
+
+export function buildFastify({
+  upstream,
+  server = 'fastify',
+  workers = 1,
+  counter = new RequestCounter(),
+  stats,
+}: FastifyOptions): FastifyInstance {
   const handlers = createHandlers({
-    server: 'fastify',
+    server,
     upstream: { model: 'async', call: (params) => upstream.call(params) },
-    workers: 1,
-    stats: singleProcessStats('fastify', 'async', counter),
+    workers,
+    stats: stats ?? singleProcessStats(server, 'async', counter, workers),
   });
   const app = Fastify({
     logger: false,

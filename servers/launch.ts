@@ -1,25 +1,27 @@
 // Starts servers as child processes and tells you where they listen: used by `npm run servers`,
 // the k6 runner and the tests. Each child is `node --import tsx servers/<name>.ts`, or for the
-// Python targets `python3 servers/python/<name>_app.py` (Debian's /usr/bin/python3; PYTHON
-// overrides it), the same commands docker runs, so what is measured is what is launched.
+// Python targets `python3 servers/python/<entry>` (the registry's `python.entry`; Debian's
+// /usr/bin/python3, PYTHON overrides it), the same commands docker runs, so what is measured is
+// what is launched.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_TARGET_NAMES, PYTHON_PACKAGES, TARGETS, UPSTREAM } from '../lib/registry.ts';
+import {
+  NODE_TARGET_NAMES,
+  PYTHON_PACKAGES,
+  PYTHON_TARGET_NAMES,
+  type PythonTargetName,
+  TARGETS,
+  UPSTREAM,
+} from '../lib/registry.ts';
 import { type ServiceName as NodeServiceName, serviceSpec } from './lib/config.ts';
 
-/** The Python reference targets (servers/python/), started with Debian's interpreter. */
-export const PYTHON_TARGET_NAMES = ['flask', 'quart'] as const;
-export type PythonTargetName = (typeof PYTHON_TARGET_NAMES)[number];
+/** The Python targets (servers/python/), started with Debian's interpreter: the registry's. */
+export { PYTHON_TARGET_NAMES, type PythonTargetName };
 /** Everything the launcher can start. */
 export type ServiceName = NodeServiceName | PythonTargetName;
 /** The interpreter that sees Debian's python3-* packages; PYTHON overrides it. */
 export const DEFAULT_PYTHON = '/usr/bin/python3';
-/** The modules each Python target imports. */
-const PYTHON_MODULES: Record<PythonTargetName, readonly string[]> = {
-  flask: ['flask', 'gunicorn', 'requests'],
-  quart: ['quart', 'hypercorn', 'httpx'],
-};
 /** What starts when nothing is selected: upstream first (the app servers are pointed at it), then the Node targets. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['upstream', ...NODE_TARGET_NAMES];
 /** Every service the launcher knows, in start order. */
@@ -71,19 +73,26 @@ const STATS_URL = /; stats (http:\/\/[^\s)]+)\)/;
 const KILL_AFTER_MS = 5000;
 
 export function serverFile(name: ServiceName): string {
-  if (isPython(name)) return fileURLToPath(new URL(`./python/${name}_app.py`, import.meta.url));
+  if (isPython(name)) return fileURLToPath(new URL(`./python/${pythonSpec(name).entry}`, import.meta.url));
   return fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
 }
 
 export const isPython = (name: string): name is PythonTargetName =>
   (PYTHON_TARGET_NAMES as readonly string[]).includes(name);
 
+function pythonSpec(name: PythonTargetName): { entry: string; modules: readonly string[] } {
+  const spec = TARGETS[name];
+  // Every Python target of the registry names its entry (test/compose-structure.test.ts checks it).
+  if (!('python' in spec)) throw new Error(`${name}: lib/registry.ts gives no python entry`);
+  return spec.python;
+}
+
 /**
  * Null when the interpreter imports every module the targets need; else one line naming the
  * Debian packages to install, so a missing package is not a traceback from a child process.
  */
 export function pythonProblem(names: readonly PythonTargetName[], python = pythonPath()): string | null {
-  const modules = [...new Set(names.flatMap((n) => PYTHON_MODULES[n]))];
+  const modules = [...new Set(names.flatMap((n) => pythonSpec(n).modules))];
   if (modules.length === 0) return null;
   const probe = spawnSync(
     python,

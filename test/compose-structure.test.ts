@@ -122,9 +122,9 @@ describe('docker-compose.yml', () => {
       const svc = service(name);
       const health = `http://127.0.0.1:${spec.port}/health`;
       assert.equal(svc.environment?.[spec.portEnv], String(spec.port), `${name} ${spec.portEnv}`);
-      if ('runtime' in spec && spec.runtime === 'python') {
+      if ('python' in spec) {
         // The same entry and interpreter as the launcher (servers/launch.ts), from its own image.
-        assert.deepEqual(svc.command, ['python3', `servers/python/${name}_app.py`], name);
+        assert.deepEqual(svc.command, ['python3', `servers/python/${spec.python.entry}`], name);
         assert.equal(svc.build?.dockerfile, 'docker/Dockerfile.python', name);
         assert.deepEqual(svc.healthcheck?.test, ['CMD', 'python3', '-c', PYTHON_HEALTHCHECK, health], name);
       } else {

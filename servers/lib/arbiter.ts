@@ -28,7 +28,7 @@ import { LIMITS, type NodeTargetName } from '../../lib/registry.ts';
 import type { ServerConfig } from './config.ts';
 import { rawJsonResponse } from './http.ts';
 import { announce, fail, listenOrFail, onShutdown } from './serve.ts';
-import { type ProcessUsage, processUsage, type StatsBody } from './stats.ts';
+import { type ProcessUsage, type StatsBody, sumProcesses } from './stats.ts';
 
 /** Headers must arrive within this time; a client that stalls never reaches a worker. */
 export const HEAD_TIMEOUT_MS = 10_000;
@@ -101,25 +101,14 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
   });
 
   const stats = (): StatsBody => {
-    const own = processUsage();
-    const totals = {
-      cpuSeconds: own.cpuSeconds + dead.cpuSeconds,
-      rssBytes: own.rssBytes,
-      served: dead.served,
-    };
     let inFlight = 0;
-    for (const w of workers.values()) {
-      totals.cpuSeconds += w.usage.cpuSeconds;
-      totals.rssBytes += w.usage.rssBytes;
-      totals.served += w.served;
-      if (w.busy) inFlight++;
-    }
+    for (const w of workers.values()) if (w.busy) inFlight++;
     return {
       server,
       model: 'sync',
       workers: config.syncWorkers,
       pid: process.pid,
-      ...totals,
+      ...sumProcesses(workers.values(), dead),
       inFlight,
       queued: queue.size,
       uptimeSeconds: process.uptime(),

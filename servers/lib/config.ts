@@ -14,6 +14,8 @@ export interface ServerConfig {
   readonly upstreamUrl: string;
   /** Workers of the sync server; the async servers have one process. */
   readonly syncWorkers: number;
+  /** Processes of an async cluster (fastify-cluster): ASYNC_PROCESSES, default the CPU count. */
+  readonly asyncProcesses: number;
   /** Time allowed beyond the requested delay before an upstream call gives up with 504. */
   readonly upstreamTimeoutMs: number;
 }
@@ -40,6 +42,7 @@ export function loadConfig(name: ServiceName, env: NodeJS.ProcessEnv = process.e
     port: intFromEnv(env, spec.portEnv, spec.port, 0, 65535),
     upstreamUrl,
     syncWorkers: intFromEnv(env, 'SYNC_WORKERS', os.availableParallelism(), 1, 1024),
+    asyncProcesses: intFromEnv(env, 'ASYNC_PROCESSES', os.availableParallelism(), 1, 1024),
     upstreamTimeoutMs: intFromEnv(env, 'UPSTREAM_TIMEOUT_MS', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 600_000),
   };
 }

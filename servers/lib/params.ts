@@ -61,6 +61,15 @@ export function parseStreamParams(query: Query): StreamParams {
   return Object.assign(withProfile(query, delay), { tokens, interval });
 }
 
+/**
+ * /io's `cpu`: milliseconds of computation before the upstream call (cpu-work.ts). Optional,
+ * 0 when absent; fractions allowed.
+ */
+export function parseCpu(query: Query): number {
+  if (query.cpu === undefined) return 0;
+  return decimalIn(query, 'cpu', LIMITS.minCpuMs, LIMITS.maxCpuMs, '(milliseconds)');
+}
+
 function withProfile(query: Query, delay: number): IoParams {
   const out: { delay: number; dist: Distribution; sigma?: number; seed?: number } = { delay, dist: 'fixed' };
   if (query.dist !== undefined) {

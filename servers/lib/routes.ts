@@ -5,9 +5,11 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { Model, NodeTargetName } from '../../lib/registry.ts';
+import { burnCpu } from './cpu-work.ts';
 import {
   type IoParams,
   parseConcurrent,
+  parseCpu,
   parseDelay,
   parseIoParams,
   parseStreamParams,
@@ -28,7 +30,8 @@ export interface RouteDeps {
   readonly upstream: Upstream;
   /** Processes that serve requests: SYNC_WORKERS on the sync server, 1 on async. */
   readonly workers: number;
-  readonly stats: () => StatsBody;
+  /** A cluster's workers ask their primary, so the answer may come later. */
+  readonly stats: () => StatsBody | Promise<StatsBody>;
 }
 
 /** The routes that answer one JSON body; /stream answers with events (see openRelay). */
@@ -49,9 +52,13 @@ export function createHandlers({ server, upstream, workers, stats }: RouteDeps):
     // the whole call, as `requests.get()` blocks a Flask view. `delay` echoes what was asked (the
     // scale of a profile); `drawnDelay` is what the upstream actually waited, so a client can
     // tell the server's own overhead from the luck of the draw.
+    // `cpu` is computed before the call, on this thread: a sync worker's, or the event loop that
+    // every other request of an async server waits for meanwhile.
     '/io': async (query) => {
       const params = parseIoParams(query);
+      const cpu = parseCpu(query);
       const started = performance.now();
+      burnCpu(cpu);
       const drawnDelay = await upstream.call(params);
       return { server, delay: params.delay, drawnDelay, elapsedMs: since(started) };
     },

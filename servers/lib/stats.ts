@@ -33,6 +33,35 @@ export function processUsage(): ProcessUsage {
   return { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
 }
 
+/** What one process of a cluster last reported: its usage and the responses it completed. */
+export interface ProcessReport {
+  usage: ProcessUsage;
+  served: number;
+}
+
+/**
+ * The cumulative figures of a cluster: the primary's own usage, every live process's last
+ * report, and what processes that have died had reported (so CPU and served never go back).
+ * The memory of the dead is gone with them.
+ */
+export function sumProcesses(
+  reports: Iterable<ProcessReport>,
+  dead: { cpuSeconds: number; served: number },
+): { cpuSeconds: number; rssBytes: number; served: number } {
+  const own = processUsage();
+  const totals = {
+    cpuSeconds: own.cpuSeconds + dead.cpuSeconds,
+    rssBytes: own.rssBytes,
+    served: dead.served,
+  };
+  for (const r of reports) {
+    totals.cpuSeconds += r.usage.cpuSeconds;
+    totals.rssBytes += r.usage.rssBytes;
+    totals.served += r.served;
+  }
+  return totals;
+}
+
 /** served / inFlight counters of one process. */
 export class RequestCounter {
   served = 0;

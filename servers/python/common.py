@@ -3,6 +3,7 @@ variables and defaults as the Node servers, see lib/registry.ts), request valida
 same status codes and words as servers/lib/params.ts, the upstream URL of a request, and the
 CPU and memory of a set of processes read from /proc (no psutil: Debian's stack only)."""
 
+import hashlib
 import json
 import math
 import os
@@ -18,6 +19,7 @@ MIN_SIGMA, MAX_SIGMA = 0, 3
 MAX_SEED = 4294967295
 MIN_TOKENS, MAX_TOKENS = 1, 10000
 MIN_INTERVAL, MAX_INTERVAL = 0, 10
+MIN_CPU_MS, MAX_CPU_MS = 0, 10000
 DISTRIBUTIONS = ("fixed", "exponential", "lognormal")
 ROUTES = ("/health", "/io", "/fanout", "/stats", "/stream")
 DEFAULT_UPSTREAM_URL = "http://127.0.0.1:8001"
@@ -145,6 +147,35 @@ def stream_request(args):
     return "/stream?" + "&".join(query), (delay if dist == "fixed" else MAX_DELAY), interval
 
 
+def parse_cpu(args):
+    """/io's `cpu`: milliseconds of computation before the upstream call; 0 when absent."""
+    if "cpu" not in args:
+        return 0.0
+    return decimal_in(args, "cpu", MIN_CPU_MS, MAX_CPU_MS, "(milliseconds)")[1]
+
+
+# cpu=MS, as servers/lib/cpu-work.ts does it in Node: SHA-256 of 1 KiB blocks until this
+# thread's CPU clock has advanced by MS. CPU time, because the theory's c is CPU time and a wall
+# clock or a rate calibrated at start drifts on a busy machine. 1 KiB, because hashlib releases
+# the GIL only from 2 KiB on, and Python's own CPU work (templates, JSON, validation) holds it: a
+# gthread worker's threads compute one at a time, as they would.
+_BLOCK = bytes(i * 31 % 256 for i in range(1024))
+_CHUNK = 8
+
+
+def burn_cpu(ms):
+    """About `ms` milliseconds of CPU on the calling thread: in a sync worker, a gthread's
+    thread, or the event loop (quart, fastapi) and the gevent hub's greenlet, which it stalls."""
+    if ms <= 0:
+        return b""
+    digest = b""
+    end = time.thread_time() + ms / 1000
+    while time.thread_time() < end:
+        for _ in range(_CHUNK):
+            digest = hashlib.sha256(_BLOCK + digest).digest()
+    return digest
+
+
 def route_miss(method, path):
     if path in ROUTES:
         return HttpError(405, f"method {clip(method)} is not allowed on {path}; use GET", {"Allow": "GET, HEAD"})
@@ -253,10 +284,12 @@ def watch_parent(interval=0.5):
     """For a Gunicorn worker: exit when the arbiter is gone (killed with SIGKILL), instead of
     noticing only after the current request (up to 65 s) or Gunicorn's own check."""
     parent = os.getppid()
+    # Bound now, before a gevent worker monkey-patches `time`: this is an OS thread, not a greenlet.
+    sleep = time.sleep
 
     def watch():
         while os.getppid() == parent:
-            time.sleep(interval)
+            sleep(interval)
         os._exit(1)
 
     threading.Thread(target=watch, name="arbiter-lifeline", daemon=True).start()

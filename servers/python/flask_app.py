@@ -3,6 +3,11 @@
 keep-alive. Gunicorn's arbiter also runs a small thread that answers /stats on its own port
 (FLASK_STATS_PORT): the app's port cannot answer while every worker is blocked.
 
+The same app runs on Gunicorn's other workers, the alternatives to migrating (VARIANTS below,
+started by flask_gthread_app.py and flask_gevent_app.py): gthread, W processes of SYNC_THREADS
+threads each, still one request per thread; gevent, whose monkey-patched `requests` lets one
+worker wait on any number of calls, so it is measured as async.
+
     /usr/bin/python3 servers/python/flask_app.py   (FLASK_PORT 8005, FLASK_STATS_PORT 8015,
                                                     SYNC_WORKERS, HOST, UPSTREAM_URL)
 """
@@ -15,7 +20,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing import Lock, RawArray
 
-import requests
 from flask import Flask, Response, request, stream_with_context
 from gunicorn.app.base import BaseApplication
 
@@ -23,23 +27,55 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree (nor in the image's COPY)
 import common  # noqa: E402
 
-NAME = "flask"
-CONFIG = common.config(NAME, "FLASK_PORT", 8005)
-STATS_PORT = common.env_int("FLASK_STATS_PORT", 8015, 0, 65535)
+
+class Variant:
+    def __init__(self, name, port, stats_port, worker_class, model):
+        self.name, self.port, self.stats_port = name, port, stats_port
+        self.worker_class, self.model = worker_class, model
+
+
+# Ports and names as in lib/registry.ts: (variable, default). gevent has no stats port: its
+# workers answer /stats on the app's port however many requests they wait on.
+VARIANTS = {
+    "sync": Variant("flask", ("FLASK_PORT", 8005), ("FLASK_STATS_PORT", 8015), "sync", "sync"),
+    "gthread": Variant(
+        "flask-gthread", ("FLASK_GTHREAD_PORT", 8008), ("FLASK_GTHREAD_STATS_PORT", 8018), "gthread", "sync"
+    ),
+    "gevent": Variant("flask-gevent", ("FLASK_GEVENT_PORT", 8009), None, "gevent", "async"),
+}
+# Set by main() before Gunicorn forks, so every worker sees the variant it was started as.
+VARIANT = VARIANTS["sync"]
+NAME = VARIANT.name
+CONFIG = None
+STATS_PORT = None
+THREADS = 1
 STARTED = time.monotonic()
 # Made before Gunicorn forks, so every worker counts into the same memory: served, in flight.
 COUNTS = RawArray("q", 2)
 COUNTS_LOCK = Lock()
 
-app = Flask(NAME)
+app = Flask("flask")
 _session = {"pid": None, "session": None}
+# Imported in the worker, by session(): Gunicorn's gevent worker patches the standard library
+# when it starts, and urllib3 imported before that (here, in the arbiter) would keep unpatched
+# references (gevent warns), as it never does with `gunicorn -k gevent app:app`, which imports the
+# app in the worker.
+requests = None
 
 
 def session():
     """One keep-alive session per worker process (created after the fork, like a module-level
-    requests.Session in a Flask app started by Gunicorn without --preload)."""
+    requests.Session in a Flask app started by Gunicorn without --preload). Its pool keeps as
+    many connections as the worker has requests at once (gthread's threads, gevent's greenlets),
+    not requests' default 10 (more would be opened and thrown away, with a warning each)."""
+    global requests
     if _session["pid"] != os.getpid():
-        _session["pid"], _session["session"] = os.getpid(), requests.Session()
+        import requests
+
+        s = requests.Session()
+        s.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=1000))
+        s.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=1000))
+        _session["pid"], _session["session"] = os.getpid(), s
     return _session["session"]
 
 
@@ -71,12 +107,18 @@ def upstream_get(path, longest, stream=False, interval=0.0):
 
 
 def health():
-    return {"status": "ok", "server": NAME, "model": "sync", "workers": CONFIG["workers"], "pid": os.getpid()}
+    body = {"status": "ok", "server": NAME, "model": VARIANT.model, "workers": CONFIG["workers"], "pid": os.getpid()}
+    if VARIANT.worker_class == "gthread":
+        # W·T requests at once: the theory counts threads as workers.
+        body["threads"] = THREADS
+    return body
 
 
 def io():
     path, longest = common.io_request(request.args)
+    cpu = common.parse_cpu(request.args)
     started = time.perf_counter()
+    common.burn_cpu(cpu)
     asked = float(request.args["delay"])
     with upstream_get(path, longest) as r:
         drawn = common.drawn_delay(r.text, asked)
@@ -123,7 +165,7 @@ def stats_body(arbiter_pid, worker_pids, listen_port):
         cpu, rss = cpu + c, rss + r
     return {
         "server": NAME,
-        "model": "sync",
+        "model": VARIANT.model,
         "workers": CONFIG["workers"],
         "pid": arbiter_pid,
         "cpuSeconds": cpu,
@@ -202,19 +244,16 @@ def post_fork(arbiter, worker):
 
 def when_ready(arbiter):
     """Runs in the arbiter once it listens: start the stats thread, then say where both are."""
-    stats = ThreadingHTTPServer((CONFIG["host"], STATS_PORT), StatsHandler)
-    stats.daemon_threads = True
-    stats.arbiter = arbiter
-    threading.Thread(target=stats.serve_forever, daemon=True).start()
-    host, port = arbiter.LISTENERS[0].getsockname()[:2]
     show = lambda h: "127.0.0.1" if h in ("0.0.0.0", "") else h  # noqa: E731
-    common.announce(
-        NAME,
-        f"http://{show(host)}:{port}",
-        "sync",
-        CONFIG["workers"],
-        f"http://{show(CONFIG['host'])}:{stats.server_address[1]}",
-    )
+    stats_url = None
+    if STATS_PORT is not None:
+        stats = ThreadingHTTPServer((CONFIG["host"], STATS_PORT), StatsHandler)
+        stats.daemon_threads = True
+        stats.arbiter = arbiter
+        threading.Thread(target=stats.serve_forever, daemon=True).start()
+        stats_url = f"http://{show(CONFIG['host'])}:{stats.server_address[1]}"
+    host, port = arbiter.LISTENERS[0].getsockname()[:2]
+    common.announce(NAME, f"http://{show(host)}:{port}", VARIANT.model, CONFIG["workers"], stats_url)
 
 
 class Gunicorn(BaseApplication):
@@ -222,7 +261,9 @@ class Gunicorn(BaseApplication):
         settings = {
             "bind": f"{CONFIG['host']}:{CONFIG['port']}",
             "workers": CONFIG["workers"],
-            "worker_class": "sync",
+            "worker_class": VARIANT.worker_class,
+            # gthread only (the others ignore it): requests one worker serves at once.
+            "threads": THREADS,
             "backlog": 4096,
             # Long enough for the longest wait (60 s) and a stream; 30 s, the default, would
             # kill a worker that is only waiting on its upstream.
@@ -242,6 +283,17 @@ class Gunicorn(BaseApplication):
         return app
 
 
-if __name__ == "__main__":
+def main(variant):
+    global VARIANT, NAME, CONFIG, STATS_PORT, THREADS
+    VARIANT = VARIANTS[variant]
+    NAME = VARIANT.name
+    CONFIG = common.config(NAME, *VARIANT.port)
+    STATS_PORT = common.env_int(*VARIANT.stats_port, 0, 65535) if VARIANT.stats_port else None
+    if VARIANT.worker_class == "gthread":
+        THREADS = common.env_int("SYNC_THREADS", 4, 1, 1024)
     common.watch_launcher()
     Gunicorn().run()
+
+
+if __name__ == "__main__":
+    main("sync")
