@@ -115,6 +115,10 @@ describe('a black-box TARGETS entry', () => {
     refuses(() => parseTargets('gw=http://h:1;model=async;path=/a;path=/b'), /path= is given twice in 'gw'/);
     refuses(() => parseTargets('gw=http://h:1;model=async;path=/a;cpu=maybe'), /cpu= is 'none'/);
     refuses(
+      () => parseTargets('gw=http://h:1;model=async;path=/a;method=GET;body={}'),
+      /a GET request sends no body/,
+    );
+    refuses(
       () => parseTargets('gw=http://h:1;model=async;path=/a;body={"c":"50%"}'),
       /'gw': body= has a '%' that starts no %XX escape: write a literal % as %25/,
     );

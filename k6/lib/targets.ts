@@ -269,6 +269,11 @@ function blackBoxTarget(
   if (!METHODS.includes(method)) {
     throw new Error(`${what}: method= must be one of ${METHODS.join(', ')}, got '${opts.method}'`);
   }
+  if (rawBody !== undefined && (method === 'GET' || method === 'HEAD')) {
+    throw new Error(
+      `${what}: a ${method} request sends no body; give method=POST (or PUT, PATCH) with body=`,
+    );
+  }
   const request: BlackBoxRequest = Object.assign(
     { method, path, headers },
     bodyFile !== undefined
