@@ -16,7 +16,7 @@
 // rebuilt from it, so it is refused in one line rather than turned into a summary with holes.
 
 import type { Env } from './config.ts';
-import type { K6SummaryData } from './summary.ts';
+import type { K6SummaryData } from './k6-data.ts';
 
 export const MACHINE_READABLE_ENV = 'K6_NEW_MACHINE_READABLE_SUMMARY';
 
