@@ -1,33 +1,42 @@
-// The command-line walk shared by the npm scripts (k6-run, report, k6-operator): `--flag`,
-// `--flag value` and `--flag=value`, with one wording for every mistake and the script's usage
-// line after it, so a user who mistypes any of them reads the same kind of answer.
+// The command line of every npm script (k6-run, report, k6-operator, servers): node:util's
+// parseArgs in strict mode (`--flag`, `--flag value`, `--flag=value`, no positionals), with its
+// errors turned into one line that names the mistake and ends with the script's usage, so a
+// user who mistypes any of them reads the same kind of answer.
 
-export interface Arg {
-  readonly flag: string;
-  /** The flag's value (inline after `=` or the next argument); throws when there is none. */
-  value(): string;
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The flag a parseArgs error names (`'--targets <value>'` -> `--targets`). */
+const named = (message: string): string => /'(-[^'\s]*)/.exec(message)?.[1] ?? message;
+
+/** The argument as the user typed it (`--smok=x`, not parseArgs' `--smok`). */
+const typed = (argv: readonly string[], flag: string): string =>
+  argv.find((a) => a === flag || a.startsWith(`${flag}=`)) ?? flag;
+
+function oneLine(err: unknown, argv: readonly string[], usage: string): Error {
+  const { code, message } = err as { code?: string; message: string };
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return new Error(`unknown argument ${typed(argv, named(message))}; ${usage}`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return new Error(`unknown argument ${/'([^']*)'/.exec(message)?.[1] ?? message}; ${usage}`);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = named(message);
+    return new Error(
+      message.includes('does not take an argument')
+        ? `${flag} takes no value; ${usage}`
+        : `${flag} needs a value; ${usage}`,
+    );
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }
 
-/**
- * Hands each flag to `take`, which returns false for one it does not know. A flag that `take`
- * handled without asking for its value is a switch, and `--switch=x` is refused rather than
- * silently ignored.
- */
-export function walkArgs(argv: readonly string[], usage: string, take: (arg: Arg) => boolean): void {
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i] ?? '';
-    const [flag = '', inline] = raw.split(/=(.*)/s);
-    let asked = false;
-    const value = () => {
-      asked = true;
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--')))
-        throw new Error(`${flag} needs a value; ${usage}`);
-      return v;
-    };
-    if (!flag.startsWith('--') || !take({ flag, value }))
-      throw new Error(`unknown argument ${raw}; ${usage}`);
-    if (!asked && inline !== undefined) throw new Error(`${flag} takes no value; ${usage}`);
+/** The flags' values (absent ones undefined), or an error in one line ending with `usage`. */
+export function parseFlags<O extends Options>(argv: readonly string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw oneLine(err, argv, usage);
   }
 }
 

@@ -16,7 +16,7 @@ import { ENV, readConfig } from '../k6/lib/config.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
 import { formatTargets, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TAGS, TARGETS, type TargetName } from '../lib/registry.ts';
-import { walkArgs, wholeNumber } from './args.ts';
+import { parseFlags, wholeNumber } from './args.ts';
 import { newTestid } from './k6-run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -149,16 +149,24 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
   };
   const usage =
     'usage: npm run k6:operator -- --parallelism N [--out DIR] [--influxdb URL] [--testid ID] [--namespace NS]';
-  walkArgs(argv, usage, ({ flag, value }) => {
-    if (flag === '--parallelism') args.parallelism = wholeNumber(flag, value(), 1, 64);
-    else if (flag === '--out') args.out = path.resolve(value());
-    else if (flag === '--influxdb') args.influxdb = value();
-    else if (flag === '--testid') args.testid = value();
-    else if (flag === '--namespace') args.namespace = value();
-    else return false;
-    return true;
+  const v = parseFlags(
+    argv,
+    {
+      parallelism: { type: 'string' },
+      out: { type: 'string' },
+      influxdb: { type: 'string' },
+      testid: { type: 'string' },
+      namespace: { type: 'string' },
+    },
+    usage,
+  );
+  if (v.parallelism !== undefined) args.parallelism = wholeNumber('--parallelism', v.parallelism, 1, 64);
+  if (v.out !== undefined) args.out = path.resolve(v.out);
+  return Object.assign(args, {
+    influxdb: v.influxdb ?? args.influxdb,
+    testid: v.testid ?? args.testid,
+    namespace: v.namespace ?? args.namespace,
   });
-  return args;
 }
 
 function main(): void {

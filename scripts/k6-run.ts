@@ -30,7 +30,7 @@ import type { SweepResult } from '../k6/lib/sweep.ts';
 import { cpuUndecided, formatTargets, isBuiltin, readRequestFiles, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts';
 import { QUEUE_FACTOR_TEXT } from '../lib/theory.ts';
-import { walkArgs, wholeNumber } from './args.ts';
+import { parseFlags, wholeNumber } from './args.ts';
 import { checkContract } from './contract.ts';
 import { freePort } from './free-port.ts';
 import { placeCpu } from './proc-tree.ts';
@@ -83,26 +83,28 @@ const USAGE =
   'usage: npm run k6:stress -- [--smoke] [--sweep] [--start] [--instances N] [--scenarios a,b] [--targets a,b] [--reference name]';
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    smoke: false,
-    sweep: false,
-    instances: 1,
-    start: false,
-    scenarios: undefined,
-    targets: undefined,
-    reference: undefined,
+  const v = parseFlags(
+    argv,
+    {
+      smoke: { type: 'boolean' },
+      sweep: { type: 'boolean' },
+      start: { type: 'boolean' },
+      instances: { type: 'string' },
+      scenarios: { type: 'string' },
+      targets: { type: 'string' },
+      reference: { type: 'string' },
+    },
+    USAGE,
+  );
+  return {
+    smoke: v.smoke ?? false,
+    sweep: v.sweep ?? false,
+    instances: v.instances === undefined ? 1 : wholeNumber('--instances', v.instances, 1, MAX_INSTANCES),
+    start: v.start ?? false,
+    scenarios: v.scenarios,
+    targets: v.targets,
+    reference: v.reference,
   };
-  const valued = { '--scenarios': 'scenarios', '--targets': 'targets', '--reference': 'reference' } as const;
-  walkArgs(argv, USAGE, ({ flag, value }) => {
-    if (flag === '--smoke') args.smoke = true;
-    else if (flag === '--sweep') args.sweep = true;
-    else if (flag === '--start') args.start = true;
-    else if (flag === '--instances') args.instances = wholeNumber(flag, value(), 1, MAX_INSTANCES);
-    else if (flag in valued) args[valued[flag as keyof typeof valued]] = value();
-    else return false;
-    return true;
-  });
-  return args;
 }
 
 /**

@@ -21,7 +21,7 @@ import { buildSummary } from '../k6/lib/summary.ts';
 import { buildSweep } from '../k6/lib/sweep.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { INFLUXDB, METRICS } from '../lib/registry.ts';
-import { walkArgs } from './args.ts';
+import { parseFlags } from './args.ts';
 import {
   countByInstance,
   influxReader,
@@ -41,14 +41,12 @@ export interface ReportArgs {
 }
 
 export function parseReportArgs(argv: readonly string[]): ReportArgs {
-  const args: ReportArgs = { testid: undefined, resultsDir: undefined };
-  walkArgs(argv, 'usage: npm run report -- [--testid ID] [--results-dir DIR]', ({ flag, value }) => {
-    if (flag === '--testid') args.testid = value();
-    else if (flag === '--results-dir') args.resultsDir = value();
-    else return false;
-    return true;
-  });
-  return args;
+  const v = parseFlags(
+    argv,
+    { testid: { type: 'string' }, 'results-dir': { type: 'string' } },
+    'usage: npm run report -- [--testid ID] [--results-dir DIR]',
+  );
+  return { testid: v.testid, resultsDir: v['results-dir'] };
 }
 
 export interface ReportOutcome {

@@ -4,19 +4,15 @@
 // the suite's defaults and the control); the Python ones need Debian's packages. Ctrl-C or
 // SIGTERM stops them all.
 
+import { ENV } from '../k6/lib/config.ts';
 import { parseTargets } from '../k6/lib/targets.ts';
 import { SWEEP, UPSTREAM } from '../lib/registry.ts';
 import { type ServiceName, startServers } from '../servers/launch.ts';
+import { parseFlags } from './args.ts';
 
 function selection(argv: readonly string[]): string | undefined {
-  const i = argv.findIndex((a) => a === '--targets' || a.startsWith('--targets='));
-  if (i === -1) {
-    if (argv.length > 0)
-      throw new Error(`unknown argument ${argv[0]}; usage: npm run servers -- [--targets a,b]`);
-    return process.env.TARGETS;
-  }
-  const a = argv[i] as string;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+  const v = parseFlags(argv, { targets: { type: 'string' } }, 'usage: npm run servers -- [--targets a,b]');
+  return v.targets ?? process.env[ENV.targets];
 }
 
 // An upstream named by UPSTREAM_URL is used as it is (startServers starts none); said first,
