@@ -6,7 +6,8 @@
 // body); a 405 says `Allow: GET, HEAD`; a 2xx carries the route's payload (a /stream: exactly its
 // events, as text/event-stream); express closes every
 // connection. After each group the server still answers /health and a valid /io, and at the end
-// no process has died and nothing is left in flight.
+// no process has died and nothing is left in flight. The upstream answers any path that is not
+// its own with 200 (a generic external API), its OpenAI routes' 4xx with OpenAI's error object.
 //
 // The combinations are generated from a fixed seed, so a run is reproducible; FUZZ_SEED=<n>
 // explores another set (the seed is printed with every failure).
@@ -16,6 +17,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LIMITS, TARGETS } from '../lib/registry.ts';
 import { type RunningServers, SERVICE_NAMES, type ServiceName, startServers } from '../servers/launch.ts';
+import { splitTarget } from '../servers/lib/http.ts';
 import { ROUTE_PATHS } from '../servers/lib/params.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
@@ -26,9 +28,20 @@ const W = 2;
 /** Requests in flight at once per server: a sync target serves W at a time, the rest would only queue. */
 const parallel = (name: ServiceName) => (name !== 'upstream' && TARGETS[name].model === 'sync' ? W : 4);
 
-type Route = '/health' | '/io' | '/fanout' | '/stats' | '/stream';
+type Route =
+  | '/health'
+  | '/io'
+  | '/fanout'
+  | '/stats'
+  | '/stream'
+  | '/v1/chat/completions'
+  | '/v1/models'
+  | '/profile';
+const UPSTREAM_APIS = ['/v1/chat/completions', '/v1/models', '/profile', '/profile/usage'];
 const ROUTES_OF = (name: ServiceName): readonly string[] =>
-  name === 'upstream' ? ['/health', '/io', '/stream', '/stats'] : ROUTE_PATHS;
+  name === 'upstream' ? ['/health', '/io', '/stream', '/stats', ...UPSTREAM_APIS] : ROUTE_PATHS;
+/** What a path no route of the server knows gets: 404, but the upstream answers any path. */
+const missed = (except: Partial<Record<ServiceName, number>> = {}) => st(404, { upstream: 200, ...except });
 
 interface Case {
   readonly group: string;
@@ -43,11 +56,15 @@ interface Case {
   readonly abandonAfterMs?: number;
 }
 
+/** Targets built on Fastify (a cluster of it too) share fastify's documented differences. */
+const FASTIFY_BASED = new Set<ServiceName>(
+  SERVICE_NAMES.filter((n) => n !== 'upstream' && TARGETS[n].framework.startsWith('Fastify')),
+);
 /** Same status everywhere, except where a server documentedly differs (each one explained below). */
 const st =
   (all: number, except: Partial<Record<ServiceName, number | readonly number[]>> = {}) =>
   (server: ServiceName) =>
-    except[server] ?? all;
+    except[server] ?? (FASTIFY_BASED.has(server) ? except.fastify : undefined) ?? all;
 
 const CRLF = '\r\n';
 const request = (method: string, target: string, headers: readonly string[] = [], body = '') =>
@@ -294,8 +311,8 @@ function fixedCases(): Case[] {
   for (const [text, verdict] of CONCURRENTS) {
     const ok =
       verdict === BAD ? undefined : ({ route: '/fanout', delay: 0.01, concurrent: verdict } as const);
-    // The upstream has no /fanout.
-    const status = st(ok ? 200 : 400, { upstream: 404 });
+    // The upstream has no /fanout: any path, answered whatever the query.
+    const status = st(ok ? 200 : 400, { upstream: 200 });
     add(
       'values',
       `concurrent=${text.slice(0, 40)}`,
@@ -369,19 +386,20 @@ function fixedCases(): Case[] {
     '/.env',
     `/${'a'.repeat(2000)}`,
   ];
-  for (const path of notFound) add('paths', `GET ${path.slice(0, 50)}`, 'GET', request('GET', path), st(404));
+  for (const path of notFound)
+    add('paths', `GET ${path.slice(0, 50)}`, 'GET', request('GET', path), missed());
   // Fastify decodes the path before routing (RFC 3986: %69 is 'i'), the others route the raw path.
   add(
     'paths',
     'GET /%69o (encoded i)',
     'GET',
     request('GET', '/%69o?delay=0.01'),
-    st(404, { fastify: 200 }),
+    missed({ fastify: 200 }),
     io,
   );
   // Fastify refuses a path it cannot decode (400); the others do not decode it and find no route.
   for (const path of ['/%zz', '/%E0', '/%', '/io%?delay=0.01', '/%C3%28'])
-    add('paths', `GET ${path}`, 'GET', request('GET', path), st(404, { fastify: 400 }));
+    add('paths', `GET ${path}`, 'GET', request('GET', path), missed({ fastify: 400 }));
   // Absolute-form targets are valid HTTP/1.1: every server routes their path.
   add(
     'paths',
@@ -423,7 +441,7 @@ function fixedCases(): Case[] {
   for (const method of [...OTHER_METHODS, 'PURGE', 'LOCK', 'M-SEARCH', 'SOURCE']) {
     add('methods', `${method} /health`, method, request(method, '/health'), st(405));
     add('methods', `${method} /stream`, method, request(method, '/stream?tokens=1&interval=0'), st(405));
-    add('methods', `${method} /nope`, method, request(method, '/nope'), st(404));
+    add('methods', `${method} /nope`, method, request(method, '/nope'), missed());
   }
   // Fastify insists on a Content-Type for QUERY (a method defined to carry a body).
   add('methods', 'QUERY /io', 'QUERY', request('QUERY', '/io?delay=0.01'), st(405, { fastify: 400 }));
@@ -519,7 +537,7 @@ function fixedCases(): Case[] {
     'PUT /nope broken JSON',
     'PUT',
     request('PUT', '/nope', ['Content-Type: application/json', 'Content-Length: 1'], '{'),
-    st(404, { fastify: 400 }),
+    missed({ fastify: 400 }),
   );
   add(
     'bodies',
@@ -561,8 +579,54 @@ function fixedCases(): Case[] {
     'OPTIONS /nope JSON type, no body',
     'OPTIONS',
     request('OPTIONS', '/nope', ['Content-Type: application/json']),
-    st(404, { fastify: 400 }),
+    missed({ fastify: 400 }),
   );
+
+  // The upstream's APIs for real services: bad bodies refused (OpenAI's error object on /v1), reads
+  // answered; on the targets unknown paths (fastify parses a JSON body before it routes).
+  const json = (method: string, path: string, text: string) =>
+    request(
+      method,
+      path,
+      ['Content-Type: application/json', `Content-Length: ${Buffer.byteLength(text)}`],
+      text,
+    );
+  const chat = '/v1/chat/completions';
+  const hi = '"messages":[{"role":"user","content":"hi"}]';
+  for (const text of [
+    '{}',
+    '{"messages":[]}',
+    `{${hi},"max_tokens":0}`,
+    `{${hi},"max_tokens":10001}`,
+    '[1]',
+    '""',
+  ])
+    add('apis', `POST ${chat} ${text}`, 'POST', json('POST', chat, text), st(404, { upstream: 400 }));
+  add(
+    'apis',
+    `POST ${chat} {bad`,
+    'POST',
+    json('POST', chat, '{bad'),
+    st(404, { upstream: 400, fastify: 400 }),
+  );
+  add('apis', `POST ${chat} valid`, 'POST', json('POST', chat, `{${hi}}`), st(404, { upstream: 200 }), {
+    route: chat,
+  });
+  add('apis', 'GET /v1/models', 'GET', request('GET', '/v1/models'), st(404, { upstream: 200 }), {
+    route: '/v1/models',
+  });
+  add('apis', 'GET /profile', 'GET', request('GET', '/profile'), st(404, { upstream: 200 }), {
+    route: '/profile',
+  });
+  for (const text of ['{"slot":"x","delay":61}', '{"slot":"x"}', '{"delay":1}', '{bad'])
+    add(
+      'apis',
+      `PUT /profile ${text}`,
+      'PUT',
+      json('PUT', '/profile', text),
+      st(404, { upstream: 400, fastify: text === '{bad' ? 400 : 404 }),
+    );
+  add('apis', 'GET /profile/usage?slot=none', 'GET', request('GET', '/profile/usage?slot=none'), st(404));
 
   // The wire: request lines that are not HTTP/1.x, or are broken.
   const wire = (name: string, bytes: string, status: Case['status'], ok?: Case['ok']) =>
@@ -695,8 +759,8 @@ function generatedCases(seed: number, count: number): Case[] {
       if (BAD_METHODS.includes(method)) return 400;
       if (target.length > LIMITS.maxUrlLength) return 414;
       const known = ROUTES_OF(server).includes(path);
-      if (method !== 'GET' && method !== 'HEAD') return known ? 405 : 404;
-      if (!known) return 404;
+      if (!known) return server === 'upstream' ? 200 : 404;
+      if (method !== 'GET' && method !== 'HEAD') return 405;
       if (path === '/io' || path === '/fanout') {
         if (delay === undefined || delay === BAD) return 400;
         if (path === '/fanout' && (concurrent === undefined || concurrent === BAD)) return 400;
@@ -836,13 +900,32 @@ function check(server: ServiceName, c: Case, r: RawReply): string | undefined {
   } catch {
     return `body is not JSON: ${r.body.slice(0, 100)}`;
   }
+  const path = targetPath(c);
+  if (r.status >= 400 && server === 'upstream' && path.startsWith('/v1/')) {
+    const error = body.error as Record<string, unknown> | undefined;
+    const keys = Object.keys(error ?? {}).sort();
+    return keys.join() === 'code,message,param,type' && typeof error?.message === 'string'
+      ? undefined
+      : `4xx body is not OpenAI's {error: {message, type, param, code}}: ${r.body.slice(0, 200)}`;
+  }
   if (r.status >= 400) {
     const keys = Object.keys(body);
     return keys.length === 1 && typeof body.error === 'string' && body.error.length > 0
       ? undefined
       : `4xx body is not {error: string}: ${r.body.slice(0, 200)}`;
   }
+  if (server === 'upstream' && !ROUTES_OF(server).includes(path)) {
+    const anyPath =
+      typeof body.delay === 'number' && body.method === c.method && typeof body.path === 'string';
+    return anyPath ? undefined : `any-path payload: ${r.body.slice(0, 200)}`;
+  }
   return checkPayload(server, c.ok, body);
+}
+
+/** The path a case's request line asks for, as the servers split it. */
+function targetPath(c: Case): string {
+  const target = /^(?:\r\n)*\S+ +(\S+)/.exec(c.bytes)?.[1] ?? '';
+  return splitTarget(target).path;
 }
 
 function checkPayload(
@@ -855,6 +938,10 @@ function checkPayload(
   if (server === 'upstream') {
     if (ok.route === '/health') return body.status === 'ok' ? undefined : wrong('status');
     if (ok.route === '/stats') return typeof body.streamsOpen === 'number' ? undefined : wrong('streamsOpen');
+    if (ok.route === '/v1/chat/completions')
+      return body.object === 'chat.completion' ? undefined : wrong('object');
+    if (ok.route === '/v1/models') return body.object === 'list' ? undefined : wrong('object');
+    if (ok.route === '/profile') return typeof body.slot === 'string' ? undefined : wrong('slot');
     return body.delay === ok.delay ? undefined : wrong(`delay, expected ${ok.delay}`);
   }
   if (body.server !== server) return wrong('server');
