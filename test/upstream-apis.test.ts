@@ -245,7 +245,7 @@ describe('the upstream as an OpenAI-compatible API and a generic external API', 
       await setProfile({ slot: 'fast', delay: 0, tokens: 3, interval: 0 });
       const fast = await request(`${base()}/anything`);
       assert.equal(fast.body.delay, 0);
-      assert.ok(fast.ms < 400, `answered after ${fast.ms.toFixed(0)} ms`);
+      assert.ok(fast.ms < 1500, `answered after ${fast.ms.toFixed(0)} ms`);
       const t1 = performance.now();
       await client().chat.completions.create({ model: 'm', messages: MESSAGES });
       assert.ok(performance.now() - t1 < plain, 'the fast slot is faster than the slow one');
