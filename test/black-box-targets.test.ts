@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readConfig } from '../k6/lib/config.ts';
+import { buildPlan } from '../k6/lib/plan.ts';
 import { declaredRequests } from '../k6/lib/request.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
 import {
@@ -20,6 +21,8 @@ import {
   readRequestFiles,
   type Target,
 } from '../k6/lib/targets.ts';
+import { thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { METRICS } from '../lib/registry.ts';
 import { checkContract } from '../scripts/contract.ts';
 import { placeCpu } from '../scripts/proc-tree.ts';
 import { closedPort } from './helpers/servers.ts';
@@ -86,6 +89,20 @@ describe('a black-box TARGETS entry', () => {
     const [gw] = readConfig(runEnv(cfg, 1)).targets;
     assert.deepEqual(gw?.request?.headers, [['Authorization', '(not recorded)']]);
     assert.equal(gw?.workers, 3);
+  });
+
+  it('has no CPU figures in k6 when its CPU is not measured, so the summary says null, never 0', () => {
+    const plan = buildPlan(
+      readConfig({
+        TARGETS:
+          'koa,far=http://192.0.2.7:1;model=async;path=/a;cpu=none,near=http://h:2;model=async;path=/a;stats=http://h:3',
+        SCENARIOS: 'low',
+      }),
+    );
+    const cpuSlots = thresholdSpecs(plan)
+      .filter((s) => s.metric.startsWith(METRICS.serverCpuSeconds))
+      .map((s) => s.slot);
+    assert.deepEqual(cpuSlots, ['low_koa', 'low_near']);
   });
 
   it('is refused in one line when it cannot be measured', () => {
