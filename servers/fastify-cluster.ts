@@ -8,8 +8,8 @@
 
 import cluster from 'node:cluster';
 import { buildFastify } from './fastify.ts';
-import { clusterWorkerStats, runAsyncClusterPrimary } from './lib/async-cluster.ts';
-import { BACKLOG, configOrFail, isMain, listenOrFail } from './lib/serve.ts';
+import { clusterWorkerStats, listenInCluster, runAsyncClusterPrimary } from './lib/async-cluster.ts';
+import { BACKLOG, configOrFail, isMain } from './lib/serve.ts';
 import { RequestCounter } from './lib/stats.ts';
 import { createUpstreamClient } from './lib/upstream-client.ts';
 
@@ -31,6 +31,6 @@ if (isMain(import.meta.url)) {
       stats: clusterWorkerStats(counter),
     });
     // The primary's cluster module shares the port: every worker listens on it, port 0 included.
-    await listenOrFail(app.server, config, (host, port) => app.listen({ host, port, backlog: BACKLOG }));
+    await listenInCluster(config, (host, port) => app.listen({ host, port, backlog: BACKLOG }));
   }
 }

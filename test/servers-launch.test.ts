@@ -23,7 +23,10 @@ describe('each server started on its own', () => {
   const runs = new Map<ServiceName, Run>();
   before(async () => {
     for (const name of SERVICE_NAMES as readonly NodeServiceName[])
-      runs.set(name, run(name, { [serviceSpec(name).portEnv]: '0', SYNC_WORKERS: '2' }));
+      runs.set(
+        name,
+        run(name, { [serviceSpec(name).portEnv]: '0', SYNC_WORKERS: '2', ASYNC_PROCESSES: '2' }),
+      );
     await Promise.all(
       [...runs.values()].map((r) =>
         waitFor(async () => (r.stdout().includes('\n') ? true : undefined), 20_000),
@@ -37,7 +40,9 @@ describe('each server started on its own', () => {
   for (const name of SERVICE_NAMES) {
     it(`${name} prints one line when listening and exits 0 on SIGTERM, leaving no process`, async () => {
       const r = runs.get(name) as Run;
-      const workers = name === 'express' ? '2 workers' : '1 worker';
+      // The clusters: express's W sync workers, fastify-cluster's P async processes.
+      const cluster = name === 'express' || name === 'fastify-cluster';
+      const workers = cluster ? '2 workers' : '1 worker';
       const line = new RegExp(
         `^${name} listening on http://127\\.0\\.0\\.1:(\\d+) \\(${model(name)}, ${workers}\\)\\n$`,
       );
@@ -48,7 +53,7 @@ describe('each server started on its own', () => {
       r.child.kill('SIGTERM');
       assert.deepEqual(await r.exit, { code: 0, signal: null });
       assert.equal(r.stderr(), '');
-      if (name === 'express') {
+      if (cluster) {
         assert.equal(pids.size, 2, 'both workers answered /health');
         for (const pid of pids)
           await waitFor(async () => (alive(pid) ? undefined : true), 2000, `worker ${pid} gone`);
@@ -70,7 +75,7 @@ describe('a port already in use', () => {
     await Promise.all(
       (SERVICE_NAMES as readonly NodeServiceName[]).map(async (name) => {
         const env = serviceSpec(name).portEnv;
-        const r = run(name, { [env]: String(port), SYNC_WORKERS: '1' });
+        const r = run(name, { [env]: String(port), SYNC_WORKERS: '1', ASYNC_PROCESSES: '2' });
         assert.deepEqual(await r.exit, { code: 1, signal: null });
         assert.equal(r.stderr(), `${name}: port ${port} is already in use (set ${env} to use another)\n`);
         assert.equal(r.stdout(), '');

@@ -1,9 +1,11 @@
-// The seed's own stack as targets: Flask on Gunicorn's sync workers and Quart on Hypercorn.
-// The route contract is checked with every other target (servers-routes, -profiles, -stream);
-// here, what is Python's own: the sync/async behaviour, flask's /stats on Gunicorn's arbiter
-// while every worker is blocked, 502/504 with the worker free again, stopping (SIGTERM, and the
-// launcher's death reaching Gunicorn's workers), the example server of docs/targets.md against
-// the runner's contract check, and the one line a user gets when a package is missing.
+// The seed's own stack as targets: Flask on Gunicorn's sync workers and Quart on Hypercorn, and
+// the alternatives to migrating: the same Flask on Gunicorn's gthread and gevent workers, and
+// FastAPI on Uvicorn. The route contract is checked with every other target (servers-routes,
+// -profiles, -stream); here, what is Python's own: the sync/async behaviour (W·T at once on
+// gthread, any number on gevent and the asyncio servers), /stats while every worker or thread is
+// blocked, 502/504 with the worker free again, stopping (SIGTERM, and the launcher's death
+// reaching Gunicorn's workers), the example server of docs/targets.md against the runner's
+// contract check, and the one line a user gets when a package is missing.
 
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { parseTargets, type Target } from '../k6/lib/targets.ts';
+import { TARGETS } from '../lib/registry.ts';
 import { checkContract } from '../scripts/contract.ts';
 import { processCpuSeconds } from '../scripts/self-stats.ts';
 import {
@@ -93,49 +96,134 @@ describe('flask and quart', { skip: MISSING ?? false }, () => {
     );
   });
 
-  it('a dead upstream gets 502 from both, and flask’s worker is free again', async () => {
+  it('a dead upstream gets 502 from every Python target, and the sync workers are free again', async () => {
     const running = await startServers({
-      only: ['flask', 'quart'],
-      ports: { flask: 0, quart: 0 },
+      only: PYTHON_TARGET_NAMES,
+      ports: Object.fromEntries(PYTHON_TARGET_NAMES.map((n) => [n, 0])),
       upstreamUrl: 'http://127.0.0.1:9',
       syncWorkers: 1,
+      env: { SYNC_THREADS: '1' },
       quiet: true,
     });
     try {
-      for (const name of ['flask', 'quart'] as const) {
+      for (const name of PYTHON_TARGET_NAMES) {
         const r = await request(io(running.urls[name], 0.1));
         assert.equal(r.status, 502, name);
         assert.match(String(r.body.error), /upstream unavailable/);
       }
       assert.equal((await request(`${running.urls.flask}/health`)).status, 200);
+      assert.equal((await request(`${running.urls['flask-gthread']}/health`)).status, 200);
     } finally {
       await running.stop();
     }
   });
 
-  it('an upstream that never answers gets 504 after delay + UPSTREAM_TIMEOUT_MS, and flask’s worker is free again', async () => {
+  it('an upstream that never answers gets 504 after delay + UPSTREAM_TIMEOUT_MS, and the sync workers are free again', async () => {
     const hanging = await silentServer();
     const running = await startServers({
-      only: ['flask', 'quart'],
-      ports: { flask: 0, quart: 0 },
+      only: PYTHON_TARGET_NAMES,
+      ports: Object.fromEntries(PYTHON_TARGET_NAMES.map((n) => [n, 0])),
       upstreamUrl: hanging.url,
       syncWorkers: 1,
-      env: { UPSTREAM_TIMEOUT_MS: '300' },
+      env: { UPSTREAM_TIMEOUT_MS: '300', SYNC_THREADS: '1' },
       quiet: true,
     });
     try {
-      for (const name of ['flask', 'quart'] as const) {
-        const r = await request(io(running.urls[name], 0.2));
+      // All at once: each answers on its own clock, and the suite waits one timeout, not five.
+      const replies = await Promise.all(PYTHON_TARGET_NAMES.map((n) => request(io(running.urls[n], 0.2))));
+      for (const [i, r] of replies.entries()) {
+        const name = PYTHON_TARGET_NAMES[i];
         assert.equal(r.status, 504, name);
         assert.match(String(r.body.error), /upstream did not answer within 500 ms/);
-        assert.ok(r.ms >= 480 && r.ms < 1500, `${name} took ${r.ms.toFixed(0)} ms`);
+        assert.ok(r.ms >= 480 && r.ms < 2000, `${name} took ${r.ms.toFixed(0)} ms`);
       }
       assert.equal((await request(`${running.urls.flask}/health`, { timeoutMs: 1000 })).status, 200);
+      const gthread = running.urls['flask-gthread'];
+      assert.equal((await request(`${gthread}/health`, { timeoutMs: 1000 })).status, 200);
     } finally {
       await running.stop();
       await hanging.close();
     }
   });
+});
+
+describe('the alternatives: flask-gthread, flask-gevent, fastapi', { skip: MISSING ?? false }, () => {
+  // One process of T = 4 threads: 4 requests at once on gthread. One process, because
+  // Gunicorn's gthread workers each accept whatever connections they can and queue them for
+  // their own threads: with W = 2 a burst of 8 sometimes all went to one worker (1.2 s, not
+  // 0.6 s), an imbalance docs/targets.md describes, not what this test is about. The bounds
+  // are generous: the machine running the tests is shared.
+  const W = 1;
+  const T = 4;
+  const servers = useServers<'upstream' | 'flask-gthread' | 'flask-gevent' | 'fastapi'>({
+    syncWorkers: W,
+    env: { SYNC_THREADS: String(T) },
+    only: ['upstream', 'flask-gthread', 'flask-gevent', 'fastapi'],
+  });
+
+  it('flask-gthread serves W·T concurrent /io in about one delay, and twice as many in about two', async () => {
+    const health = (await request(`${servers.urls['flask-gthread']}/health`)).body;
+    assert.deepEqual([health.workers, health.threads, health.model], [W, T, 'sync']);
+    const full = await concurrently(io(servers.urls['flask-gthread'], 0.3), W * T);
+    assert.ok(full.ms >= 295 && full.ms < 700, `${W * T} took ${full.ms.toFixed(0)} ms`);
+    const twice = await concurrently(io(servers.urls['flask-gthread'], 0.3), 2 * W * T);
+    assert.ok(twice.ms >= 590 && twice.ms < 1100, `${2 * W * T} took ${twice.ms.toFixed(0)} ms`);
+    for (const r of [...full.replies, ...twice.replies]) assert.equal(r.status, 200);
+  });
+
+  for (const name of ['flask-gevent', 'fastapi'] as const) {
+    it(`${name} serves 20 concurrent /io in about one delay, as an async server does`, async () => {
+      assert.equal((await request(`${servers.urls[name]}/health`)).body.model, 'async');
+      // Once untimed: the first burst also opens 20 upstream connections.
+      await concurrently(io(servers.urls[name], 0), 20);
+      const all = await concurrently(io(servers.urls[name], 0.3), 20);
+      // 0.3 s plus 20 requests' own CPU, on a shared machine: well under the 6 s of W = 1 sync.
+      assert.ok(all.ms >= 295 && all.ms < 1200, `20 took ${all.ms.toFixed(0)} ms`);
+      for (const r of all.replies) assert.equal(r.status, 200);
+    });
+  }
+
+  it('/fanout of 5 × 0.2 s: about 1 s on flask-gevent (its loop is sync code), about 0.2 s on fastapi', async () => {
+    // gevent overlaps requests, not the calls one request makes one after another.
+    const g = await request(fanout(servers.urls['flask-gevent'], 0.2, 5));
+    assert.ok(g.status === 200 && g.ms >= 995 && g.ms < 1600, `flask-gevent ${g.ms.toFixed(0)} ms`);
+    const f = await request(fanout(servers.urls.fastapi, 0.2, 5));
+    assert.ok(f.status === 200 && f.ms >= 195 && f.ms < 600, `fastapi ${f.ms.toFixed(0)} ms`);
+  });
+
+  it('flask-gthread answers /stats on its stats URL while every thread is blocked', async () => {
+    const statsUrl = servers.statsUrls['flask-gthread'];
+    assert.ok(statsUrl && statsUrl !== servers.urls['flask-gthread'], `stats URL ${statsUrl}`);
+    const busy = concurrently(io(servers.urls['flask-gthread'], 1), W * T + 1);
+    const during = await waitFor(
+      async () => {
+        const s = (await request(`${statsUrl}/stats`, { timeoutMs: 500 })).body;
+        // The one over W·T waits inside a worker (gthread accepts and queues for its threads),
+        // not in the kernel's backlog, so `queued` cannot see it.
+        return s.inFlight === W * T ? s : undefined;
+      },
+      900,
+      'every thread busy',
+    );
+    assert.equal(during.server, 'flask-gthread');
+    await busy;
+  });
+
+  for (const name of ['flask-gevent', 'fastapi'] as const) {
+    it(`${name} answers /stats on its own port while 20 requests wait`, async () => {
+      const busy = concurrently(io(servers.urls[name], 1), 20);
+      const during = await waitFor(
+        async () => {
+          const s = (await request(`${servers.urls[name]}/stats`, { timeoutMs: 500 })).body;
+          return (s.inFlight as number) >= 20 ? s : undefined;
+        },
+        900,
+        `${name} with 20 in flight`,
+      );
+      assert.deepEqual([during.server, during.model], [name, 'async']);
+      await busy;
+    });
+  }
 });
 
 /** CPU seconds and RSS of one process, as /stats reads them. */
@@ -154,22 +242,25 @@ function childrenOf(pid: number): number[] {
 describe('stopping', { skip: MISSING ?? false }, () => {
   for (const name of PYTHON_TARGET_NAMES) {
     it(`${name} started on its own prints one line, and SIGTERM stops every process of it with code 0`, async () => {
-      const env = {
-        ...process.env,
-        FLASK_PORT: '0',
-        FLASK_STATS_PORT: '0',
-        QUART_PORT: '0',
-        SYNC_WORKERS: '2',
-      };
+      const spec = TARGETS[name];
+      // Free ports for every Python target's variables, from the registry.
+      const ports = PYTHON_TARGET_NAMES.flatMap((n) => {
+        const t = TARGETS[n];
+        return [[t.portEnv, '0'], ...('stats' in t ? [[t.stats.portEnv, '0']] : [])];
+      });
+      const env = { ...process.env, ...Object.fromEntries(ports), SYNC_WORKERS: '2' };
       const r = spawnCollecting(DEFAULT_PYTHON, [serverFile(name)], { env });
       try {
         await waitFor(async () => (r.stdout().includes('\n') ? true : undefined), 20_000, `${name}'s line`);
-        const line =
-          name === 'flask'
-            ? /^flask listening on (http:\/\/127\.0\.0\.1:\d+) \(sync, 2 workers; stats (http:\/\/127\.0\.0\.1:\d+)\)\n$/
-            : /^quart listening on (http:\/\/127\.0\.0\.1:\d+) \(async, 1 worker\)\n$/;
-        const [, url = '', statsUrl] = line.exec(r.stdout()) ?? assert.fail(`line: ${r.stdout()}`);
-        const workers = await workerPids(url, name === 'flask' ? 2 : 1);
+        // Gunicorn's arbiter starts SYNC_WORKERS; the asyncio servers are one process.
+        const w = spec.framework.includes('Gunicorn') ? 2 : 1;
+        const url = String.raw`(http://127\.0\.0\.1:\d+)`;
+        const statsPart = 'stats' in spec ? `; stats ${url}` : '';
+        const line = new RegExp(
+          String.raw`^${name} listening on ${url} \(${spec.model}, ${w} workers?${statsPart}\)\n$`,
+        );
+        const [, appUrl = '', statsUrl] = line.exec(r.stdout()) ?? assert.fail(`line: ${r.stdout()}`);
+        const workers = await workerPids(appUrl, w);
         if (statsUrl) {
           const stats = (await request(`${statsUrl}/stats`)).body;
           assert.equal(stats.pid, r.child.pid, 'the stats thread runs in the arbiter');

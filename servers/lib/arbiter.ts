@@ -25,9 +25,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import net, { type Socket } from 'node:net';
 import { LIMITS, type NodeTargetName } from '../../lib/registry.ts';
+import { replaceWorker, stopWorkers } from './cluster.ts';
 import type { ServerConfig } from './config.ts';
 import { rawJsonResponse } from './http.ts';
-import { announce, fail, listenOrFail, onShutdown } from './serve.ts';
+import { announce, listenOrFail, onShutdown } from './serve.ts';
 import { type ProcessUsage, type StatsBody, sumProcesses } from './stats.ts';
 
 /** Headers must arrive within this time; a client that stalls never reaches a worker. */
@@ -53,8 +54,6 @@ function couldBeHead(head: Buffer): boolean {
   const text = head.toString('latin1');
   return HEAD_START.test(text) && !NEVER_IN_A_HEAD.test(text);
 }
-/** A worker that dies before it is ready is restarted after this pause, not in a tight loop. */
-const RESTART_BACKOFF_MS = 1000;
 
 /** Primary -> worker. `head` (base64) is what the primary read from the socket before handing it over. */
 export interface ConnMessage {
@@ -239,15 +238,8 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
       dead.cpuSeconds += state.usage.cpuSeconds;
       dead.served += state.served;
       if (stopping) return;
-      if (!started) {
-        for (const w of workers.values()) w.worker.process.kill('SIGKILL');
-        fail(`${server}: worker ${worker.process.pid} exited during start-up (${signal ?? `code ${code}`})`);
-      }
-      console.error(
-        `${server}: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}), starting a new one`,
-      );
-      if (state.ready) fork();
-      else setTimeout(fork, RESTART_BACKOFF_MS).unref();
+      const others = [...workers.values()].map((w) => w.worker);
+      replaceWorker(server, worker, { code, signal }, { started, wasUp: state.ready, others }, fork);
     });
   };
 
@@ -261,14 +253,7 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
     stopping = true;
     listener.close();
     for (const conn of [...reading, ...queue]) close(conn);
-    await Promise.all(
-      [...workers.values()].map(({ worker }) => {
-        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-        // SIGTERM has no handler in a worker, so it ends even a worker blocked in Atomics.wait.
-        worker.process.kill('SIGTERM');
-        return exited;
-      }),
-    );
+    await stopWorkers([...workers.values()].map((w) => w.worker));
   });
   announce(server, url, 'sync', config.syncWorkers);
 }

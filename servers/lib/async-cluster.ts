@@ -11,9 +11,10 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import type { NodeTargetName } from '../../lib/registry.ts';
+import { replaceWorker, stopWorkers } from './cluster.ts';
 import type { ServerConfig } from './config.ts';
 import { HttpError } from './http-error.ts';
-import { announce, fail, onShutdown } from './serve.ts';
+import { announce, fail, listenError, onShutdown } from './serve.ts';
 import {
   type ProcessReport,
   processUsage,
@@ -24,10 +25,9 @@ import {
 
 const REPORT_WAIT_MS = 500;
 const STATS_WAIT_MS = 5000;
-/** A worker that dies before it listens is restarted after this pause, not in a tight loop. */
-const RESTART_BACKOFF_MS = 1000;
 
 type ToPrimary =
+  | { type: 'failed'; message: string }
   | { type: 'stats?'; id: number }
   | { type: 'report'; id: number; report: ProcessReport & { inFlight: number } };
 type ToWorker = { type: 'report?'; id: number } | { type: 'stats'; id: number; body: StatsBody };
@@ -94,6 +94,12 @@ export async function runAsyncClusterPrimary(server: NodeTargetName, config: Ser
     };
     workers.set(worker.id, state);
     worker.on('message', (msg: ToPrimary) => {
+      // A worker that cannot listen says why once, here, rather than each worker on stderr.
+      if (msg?.type === 'failed' && !started) {
+        stopping = true;
+        for (const w of workers.values()) w.worker.process.kill('SIGKILL');
+        fail(msg.message);
+      }
       if (msg?.type === 'report') {
         state.last = msg.report;
         waiting.get(msg.id)?.();
@@ -116,16 +122,8 @@ export async function runAsyncClusterPrimary(server: NodeTargetName, config: Ser
       dead.cpuSeconds += state.last.usage.cpuSeconds;
       dead.served += state.last.served;
       if (stopping) return;
-      // A worker that cannot listen (port in use) has said why on stderr: the whole server stops.
-      if (!started) {
-        for (const w of workers.values()) w.worker.process.kill('SIGKILL');
-        fail(`${server}: worker ${worker.process.pid} exited during start-up (${signal ?? `code ${code}`})`);
-      }
-      console.error(
-        `${server}: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}), starting a new one`,
-      );
-      if (state.listening) fork();
-      else setTimeout(fork, RESTART_BACKOFF_MS).unref();
+      const others = [...workers.values()].map((w) => w.worker);
+      replaceWorker(server, worker, { code, signal }, { started, wasUp: state.listening, others }, fork);
     });
   };
 
@@ -133,15 +131,26 @@ export async function runAsyncClusterPrimary(server: NodeTargetName, config: Ser
   const url = await allListening;
   onShutdown(async () => {
     stopping = true;
-    await Promise.all(
-      [...workers.values()].map(({ worker }) => {
-        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-        worker.process.kill('SIGTERM');
-        return exited;
-      }),
-    );
+    await stopWorkers([...workers.values()].map((w) => w.worker));
   });
   announce(server, url, 'async', processes);
+}
+
+/**
+ * In a worker: listens on the port the cluster shares, or hands the reason to the primary (which
+ * prints it once for the whole server) and exits.
+ */
+export async function listenInCluster(
+  config: ServerConfig,
+  listen: (host: string, port: number) => Promise<unknown>,
+): Promise<void> {
+  try {
+    await listen(config.host, config.port);
+  } catch (err) {
+    process.send?.({ type: 'failed', message: listenError(err, config) } satisfies ToPrimary, () =>
+      process.exit(1),
+    );
+  }
 }
 
 /**

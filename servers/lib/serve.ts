@@ -42,6 +42,16 @@ export function listenServer(server: Server, host: string, port: number): Promis
 
 export const BACKLOG = 4096;
 
+/** The one line for a failed listen: the port and the variable that changes it. */
+export function listenError(err: unknown, { name, host, port }: ServerConfig): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const env = serviceSpec(name).portEnv;
+  if (code === 'EADDRINUSE') return `${name}: port ${port} is already in use (set ${env} to use another)`;
+  if (code === 'EACCES')
+    return `${name}: no permission to listen on port ${port} (set ${env} to use another)`;
+  return `${name}: cannot listen on ${host}:${port}: ${(err as Error).message}`;
+}
+
 /**
  * Runs `listen`, or exits with one line naming the port and the variable that changes it.
  * Returns the URL with the actual port (the config may say 0).
@@ -51,16 +61,11 @@ export async function listenOrFail(
   config: ServerConfig,
   listen: (host: string, port: number) => Promise<unknown> = (host, port) => listenServer(server, host, port),
 ): Promise<string> {
-  const { name, host, port } = config;
+  const { host, port } = config;
   try {
     await listen(host, port);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const env = serviceSpec(name).portEnv;
-    if (code === 'EADDRINUSE') fail(`${name}: port ${port} is already in use (set ${env} to use another)`);
-    if (code === 'EACCES')
-      fail(`${name}: no permission to listen on port ${port} (set ${env} to use another)`);
-    fail(`${name}: cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    fail(listenError(err, config));
   }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 
+import anyio
 import httpx
 
 import common
@@ -23,15 +24,31 @@ class Stream:
         self.response, self._done = response, done
 
     async def events(self):
-        # Events go out as they arrive; when the client goes away the framework cancels this
-        # generator and the upstream response is closed with it.
+        # Events go out as they arrive. When the client goes away the framework cancels the
+        # relay, and the upstream response must be closed with it. Each read runs in a task of
+        # its own, behind asyncio.shield: Starlette cancels with anyio, which repeats the
+        # cancellation at every await until the relay ends, and a read awaited directly would
+        # get each repeat too, so httpcore's own cleanup of the interrupted read was cancelled
+        # as well and left the upstream connection open (the upstream streamed on to nobody).
+        # Here the read is cancelled once, below, and cleans up.
+        chunks = self.response.aiter_raw()
+        read = None
         try:
-            async for chunk in self.response.aiter_raw():
+            while True:
+                read = asyncio.ensure_future(chunks.__anext__())
+                try:
+                    chunk = await asyncio.shield(read)
+                except StopAsyncIteration:
+                    break
                 yield chunk
         except httpx.HTTPError as err:
             yield f"event: error\ndata: {json.dumps({'error': type(err).__name__})}\n\n".encode()
         finally:
-            await self.response.aclose()
+            with anyio.CancelScope(shield=True):
+                if read is not None and not read.done():
+                    read.cancel()
+                    await asyncio.wait([read])
+                await self.response.aclose()
             self._done()
 
 

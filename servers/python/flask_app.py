@@ -242,6 +242,12 @@ def post_fork(arbiter, worker):
     common.watch_parent()
 
 
+def post_worker_init(worker):
+    """Runs in each worker once it is set up (gevent's patches applied): import `requests` and
+    open the session now, so the first request does not pay for the import."""
+    session()
+
+
 def when_ready(arbiter):
     """Runs in the arbiter once it listens: start the stats thread, then say where both are."""
     show = lambda h: "127.0.0.1" if h in ("0.0.0.0", "") else h  # noqa: E731
@@ -275,6 +281,7 @@ class Gunicorn(BaseApplication):
             "loglevel": "warning",
             "when_ready": when_ready,
             "post_fork": post_fork,
+            "post_worker_init": post_worker_init,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
