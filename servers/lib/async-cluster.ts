@@ -144,6 +144,8 @@ export async function listenInCluster(
   config: ServerConfig,
   listen: (host: string, port: number) => Promise<unknown>,
 ): Promise<void> {
+  // Ctrl-C reaches the whole process group; the primary decides when workers stop (SIGTERM).
+  process.on('SIGINT', () => {});
   try {
     await listen(config.host, config.port);
   } catch (err) {
@@ -160,8 +162,6 @@ export async function listenInCluster(
 export function clusterWorkerStats(counter: RequestCounter): () => Promise<StatsBody> {
   const answers = new Map<number, (body: StatsBody) => void>();
   let nextId = 0;
-  // Ctrl-C reaches the whole process group; the primary decides when workers stop (SIGTERM).
-  process.on('SIGINT', () => {});
   process.on('message', (msg: ToWorker) => {
     if (msg?.type === 'report?') {
       const report = { usage: processUsage(), served: counter.served, inFlight: counter.inFlight };

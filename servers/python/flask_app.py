@@ -294,6 +294,7 @@ def main(variant):
     global VARIANT, NAME, CONFIG, STATS_PORT, THREADS
     VARIANT = VARIANTS[variant]
     NAME = VARIANT.name
+    StatsHandler.server_version = NAME
     CONFIG = common.config(NAME, *VARIANT.port)
     STATS_PORT = common.env_int(*VARIANT.stats_port, 0, 65535) if VARIANT.stats_port else None
     if VARIANT.worker_class == "gthread":
