@@ -254,7 +254,10 @@ const completionText = (tokens: number) =>
 /** POST /ask/stream: every relayed token with the ms it arrived at, and whether [DONE] ended it. */
 async function askStream(url: string) {
   const started = performance.now();
-  const res = await fetch(`${url}/ask/stream`, postJson(QUESTION));
+  const res = await fetch(`${url}/ask/stream`, {
+    ...postJson(QUESTION),
+    signal: AbortSignal.timeout(30_000),
+  });
   const tokens: { token: string; ms: number }[] = [];
   let done = false;
   let buffer = '';
@@ -289,9 +292,7 @@ async function assertWaves(
   atOnce: number,
   during?: () => Promise<void>,
 ) {
-  const replies = Promise.all(Array.from({ length: N }, send));
-  await during?.();
-  const done = await replies;
+  const [done] = await Promise.all([Promise.all(Array.from({ length: N }, send)), during?.()]);
   const statuses = done.map((r) => r.status).filter((s) => s !== 200);
   assert.deepEqual(statuses, [], `every answer is 200, got ${statuses.join(', ')}`);
   const ms = done.map((r) => r.ms).sort((a, b) => a - b);

@@ -42,7 +42,7 @@ function pgUser(): { uid: number; gid: number } | undefined {
 export function postgresProblem(): string | null {
   const bin = postgresBin();
   if (bin === undefined || !existsSync(path.join(bin, 'pg_ctl'))) {
-    return `PostgreSQL is not installed (no ${bin ?? `${LIB}/<version>/bin`}/pg_ctl; PG_BIN names another): sudo apt-get install postgresql`;
+    return `PostgreSQL is not installed (no ${bin ?? `${LIB}/<version>/bin`}/pg_ctl; PG_BIN names its bin directory): sudo apt-get install postgresql`;
   }
   if (asRoot() && pgUser() === undefined) {
     return `PostgreSQL refuses to run as root and there is no '${PG_USER}' user to run it as (sudo apt-get install postgresql makes one)`;
