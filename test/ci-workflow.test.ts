@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { PYTHON_PACKAGES } from '../lib/registry.ts';
 
 interface Step {
   name?: string;
@@ -67,6 +68,9 @@ const e2eJobs = Object.entries(workflow.jobs).filter(([, job]) => runsEndToEnd(j
 const jobsOf = (key: string) =>
   e2eJobs.flatMap(([, job]) => combinations(job.strategy?.matrix).map((c) => String(c[key])));
 
+/** Installing the list, as .ci/run and every workflow job do. */
+const DEBIAN_INSTALL = /grep -v '\^#' \.ci\/debian-packages\s*\|\s*xargs (sudo )?apt-get install/;
+
 describe('.github/workflows/k6.yml', () => {
   it('runs on push and pull request, one run per branch at a time', () => {
     assert.ok('push' in workflow.on && 'pull_request' in workflow.on);
@@ -97,7 +101,7 @@ describe('.github/workflows/k6.yml', () => {
     for (const [name, job] of e2eJobs) {
       const k6 = job.steps.find((s) => s.uses?.startsWith('grafana/setup-k6-action@'));
       assert.match(String(k6?.with?.['k6-version']), /matrix\.k6/, `${name} installs the matrix's k6`);
-      assert.match(runs(job), /apt-get install[^\n]*\binfluxdb\b/, `${name} installs InfluxDB`);
+      assert.match(runs(job), DEBIAN_INSTALL, `${name} installs .ci/debian-packages (InfluxDB among them)`);
       // Without both on PATH the end-to-end tests would skip and the job would still pass.
       const check = job.steps.findIndex(
         (s) => /\bk6 version\b/.test(s.run ?? '') && /\binfluxd version\b/.test(s.run ?? ''),
@@ -166,5 +170,20 @@ describe('matrix combinations (GitHub rules)', () => {
   it('merges an include into the combinations it fits, and drops excluded ones', () => {
     const jobs = combinations({ k6: ['a', 'b'], exclude: [{ k6: 'a' }], include: [{ k6: 'b', extra: 1 }] });
     assert.deepEqual(jobs, [{ k6: 'b', extra: 1 }]);
+  });
+});
+
+describe('.ci/debian-packages, the one list of Debian packages', () => {
+  const listed = readFileSync('.ci/debian-packages', 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'));
+
+  it('holds InfluxDB, PostgreSQL and every package a Python target imports', () => {
+    for (const pkg of ['influxdb', 'postgresql', ...Object.values(PYTHON_PACKAGES)])
+      assert.ok(listed.includes(pkg), `${pkg} is not in .ci/debian-packages`);
+  });
+
+  it('is what .ci/run installs', () => {
+    assert.match(readFileSync('.ci/run', 'utf8'), DEBIAN_INSTALL);
   });
 });
