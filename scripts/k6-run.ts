@@ -2,7 +2,8 @@
 // checks k6, builds the bundle, reuses or starts the servers, reads W, picks the InfluxDB
 // output, runs k6 and turns the speedup check into the exit code.
 //
-//   tsx scripts/k6-run.ts [--smoke] [--scenarios medium,high] [--targets express,koa,flask] [--start]
+//   tsx scripts/k6-run.ts [--smoke] [--sweep] [--start] [--instances N] [--scenarios medium,high]
+//                         [--targets express,koa,flask] [--reference name]
 //
 // --smoke      TIME_SCALE=0.1 (unless TIME_SCALE is set): the five scenarios in about 75 s;
 //              with --sweep: N = 1, 10, 100 at TIME_SCALE=0.2, in about a minute.
@@ -11,6 +12,8 @@
 // --targets    same as TARGETS=... (built-in names, or name=url;model=... for your own server)
 // --reference  same as REFERENCE=... (the sync target the speedups are computed against)
 // --start      always start fresh servers on free ports, even if some already answer.
+// --instances  split the load over N k6 processes (execution segments), started together;
+//              the summary of the whole run is then rebuilt from InfluxDB (needs INFLUXDB_URL).
 // Every option of the suite is an environment variable (docs/k6.md).
 //
 // Exit codes: k6's own (0 ok, 99 thresholds failed, ...), 1 when the speedup check fails or

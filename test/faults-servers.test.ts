@@ -244,7 +244,8 @@ describe('a sync worker killed mid-run', () => {
     const t0 = performance.now();
     const load = closedLoop('express', `${url}/io?delay=${DELAY}`, CLIENTS, 5000, outcomes);
 
-    await sleep(700);
+    // The load is running when every client has had an answer.
+    await waitFor(async () => (outcomes.length >= CLIENTS ? true : undefined), 5000, 'the load under way');
     // Kill a worker that is serving a request, as a crash would.
     await waitFor(
       async () => ((await request(`${url}/stats`)).body.inFlight === W ? true : undefined),
@@ -263,7 +264,17 @@ describe('a sync worker killed mid-run', () => {
       'a replacement worker',
     );
     const replacedAt = performance.now();
-    await sleep(700);
+    // Served again: a round of answers to requests sent after the replacement, and /stats
+    // sampled throughout.
+    await waitFor(
+      async () =>
+        outcomes.filter((o) => o.start > replacedAt && o.status === 200).length >= CLIENTS &&
+        samples.length > 20
+          ? true
+          : undefined,
+      10_000,
+      'answers after the replacement',
+    );
     await load.stop();
     await waitFor(idle, 3000, 'the last requests');
     sampling = false;
@@ -379,7 +390,17 @@ describe('SIGTERM to npm run servers during load', () => {
           closedLoop('express', `${urls.express}/io?delay=0.3`, 4, 5000, outcomes),
           ...ASYNC_SERVERS.map((name) => closedLoop(name, `${urls[name]}/io?delay=0.3`, 20, 5000, outcomes)),
         ];
-        await sleep(700);
+        // Every server under load before the signal: each has answered.
+        await waitFor(
+          async () =>
+            ['express', ...ASYNC_SERVERS].every((name) =>
+              outcomes.some((o) => o.server === name && o.status === 200),
+            )
+              ? true
+              : undefined,
+          5000,
+          'every server answering',
+        );
         const signalled = performance.now();
         run.child.kill('SIGTERM');
         const stoppedLoads = Promise.all(loads.map((l) => l.stop()));

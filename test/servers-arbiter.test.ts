@@ -84,7 +84,7 @@ describe('express primary (the arbiter), W = 1', () => {
     });
     await waitFor(async () => ((await stats()).queued === 20 ? true : undefined), 2000, '20 queued');
     for (const socket of leavers) socket.destroy();
-    await waitFor(async () => ((await stats()).queued === 0 ? true : undefined), 500, 'the queue to drain');
+    await waitFor(async () => ((await stats()).queued === 0 ? true : undefined), 2000, 'the queue to drain');
     const next = request(io(servers.urls.express, 0.05));
     assert.equal((await hold).status, 200);
     const reply = await next;
@@ -97,11 +97,17 @@ describe('express primary (the arbiter), W = 1', () => {
     const hold = request(io(servers.urls.express, 0.3));
     await waitFor(async () => ((await stats()).inFlight === 1 ? true : undefined), 2000, 'the worker busy');
     const finished: number[] = [];
-    const queued = [0, 1, 2, 3].map(async (i) => {
-      await new Promise((r) => setTimeout(r, i * 30));
-      await request(io(servers.urls.express, 0.02));
-      finished.push(i);
-    });
+    const queued: Promise<void>[] = [];
+    // Each one joins the queue before the next is sent: the order is the arrival order by
+    // construction, however slowly the machine runs.
+    for (const i of [0, 1, 2, 3]) {
+      queued.push(request(io(servers.urls.express, 0.02)).then(() => void finished.push(i)));
+      await waitFor(
+        async () => ((await stats()).queued === i + 1 ? true : undefined),
+        2000,
+        `${i + 1} queued`,
+      );
+    }
     await Promise.all([hold, ...queued]);
     assert.deepEqual(finished, [0, 1, 2, 3]);
   });

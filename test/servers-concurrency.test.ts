@@ -21,9 +21,10 @@ const DELAY = 0.3;
 
 function assertNear(ms: number, theorySeconds: number, what: string, tolerance = 1.2): void {
   const theory = theorySeconds * 1000;
-  // Never faster than the theory (a timer cannot fire early), at most 20% slower.
+  // Never faster than the theory (a timer cannot fire early), at most 20% slower, and never
+  // held to less than 200 ms of room: a busy 2-core machine delays a short batch that much.
   assert.ok(
-    ms >= theory - 2 && ms <= theory * tolerance,
+    ms >= theory - 2 && ms <= Math.max(theory * tolerance, theory + 200),
     `${what}: ${ms.toFixed(0)} ms, theory ${theory} ms`,
   );
 }

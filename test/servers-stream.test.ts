@@ -80,7 +80,7 @@ describe('streams through every target', () => {
       const span = (s.arrivals[4] as number) - first;
       assert.ok(span >= 300 && span < 700, `${name}: events spread over ${span.toFixed(0)} ms`);
       const median = [...gaps].sort((x, y) => x - y)[2] as number;
-      assert.ok(median > 70 && median < 160, `${name}: gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+      assert.ok(median > 70 && median < 250, `${name}: gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
     });
   }
 

@@ -40,7 +40,7 @@ describe('sync upstream client', () => {
     const ms = performance.now() - started;
     clearInterval(timer);
     assert.equal(ticks, 0);
-    assert.ok(ms >= 200 && ms < 300, `took ${ms.toFixed(0)} ms`);
+    assert.ok(ms >= 200 && ms < 450, `took ${ms.toFixed(0)} ms`);
   });
 
   it('calls one after another, each reply matched to its call', () => {
