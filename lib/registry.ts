@@ -343,7 +343,7 @@ export const METRICS = {
   serverRssBytes: 'server_rss_bytes',
   /** Trend: requests in flight (and, on the sync server, connections queued for a worker). */
   serverInFlight: 'server_in_flight',
-  /** Gauge: the theory's expected speedup max(1, N/W) for the scenario, so dashboards can draw it. */
+  /** Gauge: the theory's expected speedup (lib/theory.ts) for the scenario, so dashboards can draw it. */
   theorySpeedup: 'theory_speedup',
   /** Trend, streams: time to first token (k6's timings.waiting of a /stream request), ms. */
   streamTtft: 'stream_ttft',

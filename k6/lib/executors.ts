@@ -50,7 +50,7 @@ export function slotScenario(slot: Slot): K6Scenario {
   if (slot.kind === 'closed' || !slot.arrivals) {
     // Closed model: N VUs, each sending its next request when the last one answered. That
     // is exactly the theory's condition (N clients, each waiting d per request), so with W
-    // sync workers the latency is max(1, N/W)·d by Little's law.
+    // sync workers the latency is the queue factor times d by Little's law (lib/theory.ts).
     return Object.assign({ executor: 'constant-vus', vus: slot.vus }, common);
   }
   // Open model: arrivals on a clock, whatever the server's state, as real traffic does.

@@ -38,7 +38,7 @@ export interface ServerFigures {
   readonly p50OverDelay: number | null;
   readonly p90: number | null;
   readonly p999: number | null;
-  /** The theory's mean latency: max(1, N/W)·E[service] for a sync target, E[service] for async, ms. */
+  /** The theory's mean latency (lib/theory.ts): the queue factor times E[service] for a sync target, E[service] for async, ms. */
   readonly theoryMeanMs: number;
   /** Streams: time to first token (p50, p95, ms) and tokens received per second of window. */
   readonly ttftP50?: number | null;

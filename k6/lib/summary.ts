@@ -26,6 +26,7 @@ import {
 import { type K6SummaryData, metricValue, readSetup, testRunSeconds } from './k6-data.ts';
 import type { Plan } from './plan.ts';
 import { aggregate } from './speedup.ts';
+import { type CpuSource, cpuMeasuredBy } from './targets.ts';
 import type { ThresholdSpec } from './thresholds.ts';
 
 // Where the data types and checks live since the pipeline was split; kept importable from here
@@ -39,7 +40,7 @@ export interface ScenarioResult {
   readonly delaySeconds: number;
   /** The registry's delay, before the time scale. */
   readonly baseDelaySeconds: number;
-  /** max(1, N/W) with the reference's W: what an async target should reach (1 without a reference). */
+  /** The queue factor with the reference's W: what an async target should reach (1 without a reference). */
   readonly theorySpeedup: number;
   readonly servers: Readonly<Record<string, ServerFigures>>;
   /** Variable delays (llm, db, stream): how they are drawn; and a stream's shape. */
@@ -75,6 +76,8 @@ export interface TargetInfo {
   /** Sync targets: W from /health. */
   readonly workers?: number;
   readonly builtin: boolean;
+  /** How its CPU and RSS were read when not by its own /stats: a black-box target's. */
+  readonly cpuMeasuredBy?: Exclude<CpuSource, '/stats'>;
 }
 
 export interface Summary {
@@ -82,7 +85,7 @@ export interface Summary {
   readonly targets: readonly TargetInfo[];
   /** The sync target every speedup is computed against (null: no sync target selected). */
   readonly reference: string | null;
-  /** W of the reference (1 without one): the W of the theory max(1, N/W). */
+  /** W of the reference (1 without one): the W of the theory's queue factor. */
   readonly syncWorkers: number;
   readonly timeScale: number;
   readonly scenarios: readonly ScenarioResult[];
@@ -127,6 +130,8 @@ function targetInfos(plan: Plan, workers: Readonly<Record<string, number>>): Tar
       url: t.url,
       builtin: t.builtin,
     };
+    const by = cpuMeasuredBy(t);
+    if (by !== '/stats') Object.assign(info, { cpuMeasuredBy: by });
     return t.model === 'sync' ? Object.assign(info, { workers: workers[t.name] ?? 1 }) : info;
   });
 }
