@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export type TestGroup = 'unit' | 'servers' | 'e2e';
 
-const SERVERS = /^(servers-|fuzz-servers|faults-servers|proc-tree|upstream-apis|black-box-targets)/;
+const SERVERS = /^(servers-|fuzz-servers|faults-servers|proc-tree|upstream-apis|black-box-targets|examples)/;
 const E2E =
   /^(k6-e2e|k6-runner|k6-distributed|k6-summary-data|k6-operator|k6-bundle|faults-runner|grafana-influx)\./;
 
