@@ -18,6 +18,10 @@ describe('test groups', () => {
 
   it('keep test:unit pure: no unit test starts a process or a server', () => {
     for (const file of testFiles(['unit']))
-      assert.doesNotMatch(readFileSync(file, 'utf8'), STARTS, `${file} starts processes: name it in SERVERS or E2E of scripts/run-tests.ts`);
+      assert.doesNotMatch(
+        readFileSync(file, 'utf8'),
+        STARTS,
+        `${file} starts processes: name it in SERVERS or E2E of scripts/run-tests.ts`,
+      );
   });
 });
