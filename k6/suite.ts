@@ -13,7 +13,7 @@ import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { machineReadableRequested, readSummaryData } from './lib/k6-summary-data.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
-import { countEvents, requestPath } from './lib/request.ts';
+import { answered, countEvents, declaredRequests, requestPath } from './lib/request.ts';
 import { runEnv } from './lib/run-info.ts';
 import {
   drained,
@@ -85,9 +85,13 @@ function getJson(url: string, name: string): { status: number; body: unknown } {
   return { status: res.status, body };
 }
 
-const syncTargets = config.targets.filter((t) => t.model === 'sync');
+// Drain is read from /stats: a sync target whose CPU is not measured (statsUrl '') cannot be
+// waited for, and is not.
+const syncTargets = config.targets.filter((t) => t.model === 'sync' && t.statsUrl !== '');
 const targetsByName: Record<string, Target> = {};
 for (const t of config.targets) targetsByName[t.name] = t;
+// Black-box targets: the request each declared, sent instead of /io (throws here if unusable).
+const declared = declaredRequests(config.targets);
 
 const statsOf = (t: Target) => parseStats(getJson(`${t.statsUrl}/stats`, REQUEST_NAMES.stats).body);
 
@@ -99,6 +103,11 @@ export function setup(): SetupData {
   if (unreadable) exec.test.abort(unreadable);
   const workers: Record<string, number> = {};
   for (const t of config.targets) {
+    if (t.request) {
+      // A black-box target has no /health: its model and W were declared in TARGETS.
+      if (t.model === 'sync') workers[t.name] = config.workers[t.name] ?? 1;
+      continue;
+    }
     const { status, body } = getJson(`${t.url}/health`, REQUEST_NAMES.health);
     const h = (body || {}) as { model?: string; workers?: number };
     if (status !== 200) {
@@ -161,8 +170,10 @@ export function io(): void {
   const windowTo = start + slot.durationSeconds * 1000;
   const sent = Date.now();
   const phase = sent < windowFrom ? 'warmup' : 'measure';
-  const url = `${targetsByName[slot.server]?.url}${requestPath(slot, exec.scenario.iterationInTest)}`;
-  const res = http.get(url, {
+  const own = declared[slot.server];
+  const url = `${targetsByName[slot.server]?.url}${own ? own.path : requestPath(slot, exec.scenario.iterationInTest)}`;
+  const res = http.request(own ? own.method : 'GET', url, own ? own.body : null, {
+    headers: own ? own.headers : {},
     tags: { [TAGS.phase]: phase, [TAGS.name]: measuredRoute(slot) },
     timeout: k6Duration(slot.timeoutSeconds),
     // A stream's events are counted; other bodies are not read.
@@ -172,13 +183,13 @@ export function io(): void {
   // Throughput counts responses completed inside the window only: those still in flight at
   // the slot end finish during the graceful stop and would add up to N to the sync count.
   const inWindow = done >= windowFrom && done <= windowTo;
-  if (res.status === 200 && inWindow) ioCompleted.add(1);
-  if (slot.stream && res.status === 200) {
+  if (answered(res.status) && inWindow) ioCompleted.add(1);
+  if (slot.stream && answered(res.status)) {
     // Time to first byte of a stream is the time to its first token.
     streamTtft.add(res.timings.waiting, { [TAGS.phase]: phase });
     if (inWindow) streamTokens.add(countEvents(res.body as string));
   }
-  check(res, { 'io status 200': (r) => r.status === 200 });
+  check(res, { 'io status 2xx': (r) => answered(r.status) });
 }
 
 let previous: Reading | null = null;
@@ -215,15 +226,19 @@ export function sampleStats(data: SetupData): void {
     return;
   }
 
-  const res = http.get(`${targetsByName[slot.server]?.statsUrl}/stats`, {
-    tags: Object.assign({ [TAGS.name]: REQUEST_NAMES.stats }, tags),
-    responseType: 'text',
-    timeout: '5s',
-  });
+  const statsUrl = targetsByName[slot.server]?.statsUrl;
+  // A target whose CPU is not measured (a remote black-box one) has nothing to poll.
+  const res = statsUrl
+    ? http.get(`${statsUrl}/stats`, {
+        tags: Object.assign({ [TAGS.name]: REQUEST_NAMES.stats }, tags),
+        responseType: 'text',
+        timeout: '5s',
+      })
+    : null;
   if (config.sweep.selfStatsUrl && (tick.kind === 'window-start' || tick.kind === 'window-end')) {
     sampleGenerator(tick.kind, tags);
   }
-  const stats = parseStats(res.body);
+  const stats = res ? parseStats(res.body) : null;
   if (!stats) return;
   const reading: Reading = { tick, stats, atMs: Date.now() };
   const m = sampleMetrics(previous, reading);

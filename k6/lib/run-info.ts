@@ -6,7 +6,7 @@
 
 import { TAGS } from '../../lib/registry.ts';
 import { ENV, type Env, type SuiteConfig } from './config.ts';
-import { formatTargets } from './targets.ts';
+import { formatTargets, withoutHeaderValues } from './targets.ts';
 
 /**
  * The tags that name a sample's load generator: the suite's own `instance` (`--instances`
@@ -27,11 +27,13 @@ export function runEnv(config: SuiteConfig, instances: number): Record<string, s
   const env: Record<string, string> = {
     [ENV.mode]: config.mode,
     [ENV.targets]: formatTargets(
-      config.targets.map((t) =>
-        t.model === 'sync' && config.workersGiven[t.name]
-          ? Object.assign({}, t, { workers: config.workers[t.name] })
-          : t,
-      ),
+      config.targets
+        .map(withoutHeaderValues)
+        .map((t) =>
+          t.model === 'sync' && config.workersGiven[t.name]
+            ? Object.assign({}, t, { workers: config.workers[t.name] })
+            : t,
+        ),
     ),
     [ENV.scenarios]: config.scenarios.join(','),
     [ENV.timeScale]: String(config.timeScale),

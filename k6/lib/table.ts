@@ -9,6 +9,9 @@ import type { Summary } from './summary.ts';
 
 export function renderTable(summary: Summary): string {
   const names = summary.targets.map((t) => t.name);
+  // Black-box targets: CPU read from their process tree, or not at all (a remote one).
+  const outside = summary.targets.filter((t) => t.cpuMeasuredBy);
+  const cpuBy = Object.fromEntries(outside.map((t) => [t.name, t.cpuMeasuredBy]));
   const ref = summary.reference ?? 'the sync target';
   const compared = names.filter((n) => n !== summary.reference);
   const asyncNames = summary.targets.filter((t) => t.model === 'async').map((t) => t.name);
@@ -46,6 +49,7 @@ export function renderTable(summary: Summary): string {
         ...names.map((n) => fmtNumber(s.servers[n]?.rps)),
         ...names.map((n) => {
           const v = s.servers[n]?.cpuMsPerRequest;
+          if (cpuBy[n] === 'not measured') return 'not measured';
           return v === null || v === undefined ? 'n/a' : `${v.toFixed(2)} ms`;
         }),
         compared.map((n) => fmtSpeedup(s.speedup[n]?.throughput)).join(' / '),
@@ -53,6 +57,11 @@ export function renderTable(summary: Summary): string {
       ]),
     ),
   );
+  if (outside.length > 0) {
+    out.push(
+      `CPU: ${outside.map((t) => `${t.name} ${t.cpuMeasuredBy === 'process tree' ? 'read from its process tree' : 'not measured'}`).join(', ')}; the others from their own /stats`,
+    );
+  }
   const varied = summary.scenarios.filter((s) => s.profile || s.stream);
   if (varied.length > 0) {
     out.push('');

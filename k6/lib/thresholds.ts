@@ -118,6 +118,9 @@ const seconds = (s: number): string => `${Math.round(s * 1000)}ms`;
 export function thresholdSpecs(plan: Plan): ThresholdSpec[] {
   const specs: ThresholdSpec[] = [];
   const hasSync = plan.targets.some((t) => t.model === 'sync');
+  // A black-box target whose CPU is not measured has no stats samples: without a probe its
+  // CPU figures are null (said "not measured"), where a probe of nothing would read 0.
+  const unmeasured = new Set(plan.targets.filter((t) => t.statsUrl === '').map((t) => t.name));
   for (const slot of plan.slots) {
     const keys = slotKeys(slot);
     const add = (metric: string, expression: string, claim: boolean, description: string, extra = {}) =>
@@ -169,6 +172,7 @@ export function thresholdSpecs(plan: Plan): ThresholdSpec[] {
       add(keys.requests, 'count>=0', false, 'requests sent (reported)');
       add(keys.timeouts, 'count>=0', false, 'requests timed out (reported)');
     }
+    if (unmeasured.has(slot.server)) continue;
     add(keys.cpuSeconds, 'count>=0', false, 'server CPU seconds (reported)');
     add(keys.cpuPercent, 'max>=0', false, 'server CPU percent (reported)');
     add(keys.rssBytes, 'max>=0', false, 'server RSS (reported)');
