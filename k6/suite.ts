@@ -13,7 +13,7 @@ import { renderJunit } from './lib/junit.ts';
 import { buildPlan, samplerTicks } from './lib/plan.ts';
 import { renderReport } from './lib/report.ts';
 import { renderSweepReport, renderSweepTable } from './lib/report-sweep.ts';
-import { countEvents, requestPath } from './lib/request.ts';
+import { countEvents, firstRequestOffsetSeconds, requestPath } from './lib/request.ts';
 import { runEnv } from './lib/run-info.ts';
 import {
   drained,
@@ -188,6 +188,9 @@ export function io(): void {
     vuTagged = true;
   }
   const request = slotRequest(slot);
+  if (slot.kind === 'closed' && exec.vu.iterationInScenario === 0) {
+    sleep(firstRequestOffsetSeconds(exec.vu.idInTest, slot.delaySeconds));
+  }
   const start = exec.scenario.startTime;
   const windowFrom = start + slot.warmupSeconds * 1000;
   const windowTo = start + slot.durationSeconds * 1000;

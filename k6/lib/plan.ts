@@ -107,6 +107,12 @@ export const MIN_SLOT_CYCLES = 6;
  */
 export const MAX_SCALED_DEMAND_PER_SECOND = 500;
 /**
+ * Nor below this delay: a request's fixed cost (two loopback hops, the event loop, k6 on the
+ * same cores) does not shrink with the time scale, and at 50 ms it was a quarter of the
+ * smoke's latency on a busy machine (high/koa p50 63 ms). At 100 ms it is a few percent.
+ */
+export const MIN_SCALED_DELAY_SECONDS = 0.1;
+/**
  * Margins and gaps are one second at scale 1 and shrink with the time scale, but never below
  * these floors: connection set-up, scheduling and the 2-core machine's jitter do not shrink.
  */
@@ -135,16 +141,20 @@ function scaled(seconds: number, scale: number, floor: number): number {
 }
 
 /**
- * A scenario's delay under the time scale: shrunk with it, but never below what keeps N clients'
- * demand on an async target within MAX_SCALED_DEMAND_PER_SECOND, nor raised above its own delay.
+ * A scenario's delay under the time scale: shrunk with it, but never below MIN_SCALED_DELAY_SECONDS
+ * or what keeps N clients' demand on an async target within MAX_SCALED_DEMAND_PER_SECOND, nor
+ * raised above its own delay.
  * The theory's ratios depend on N and W only, so raising d changes no expected speedup.
  */
-export function scaledDelay(spec: Pick<ScenarioSpec, 'vus' | 'delaySeconds' | 'profile'>, scale: number): number {
+export function scaledDelay(
+  spec: Pick<ScenarioSpec, 'vus' | 'delaySeconds' | 'profile'>,
+  scale: number,
+): number {
   const d = spec.delaySeconds * scale;
   if (scale >= 1) return d;
   // For a profile the demand is set by the mean delay, the delay scale by its median: same ratio.
   const mean = meanDelaySeconds(spec.delaySeconds, spec.profile) / spec.delaySeconds;
-  const floor = spec.vus / MAX_SCALED_DEMAND_PER_SECOND / mean;
+  const floor = Math.max(MIN_SCALED_DELAY_SECONDS, spec.vus / MAX_SCALED_DEMAND_PER_SECOND / mean);
   return Math.min(spec.delaySeconds, Math.max(d, floor));
 }
 
