@@ -21,6 +21,7 @@ import { buildSummary, type K6SummaryData, type Summary } from '../k6/lib/summar
 import { buildSweep } from '../k6/lib/sweep.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { recordedSmokePlan } from './helpers/recorded-plan.ts';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 const readJson = <T>(name: string): T => JSON.parse(readFileSync(fixture(name), 'utf8')) as T;
@@ -65,8 +66,8 @@ function parseLine(line: string): { metric: string; tags: Record<string, string>
 
 describe('golden outputs from recorded k6 data', () => {
   const now = new Date('2026-11-26T21:05:01Z');
-  const smokeConfig = readConfig({ SYNC_WORKERS: '2', TIME_SCALE: '0.1' });
-  const smokePlan = buildPlan(smokeConfig);
+  const smokeConfig = readConfig({ SYNC_WORKERS: '2', TIME_SCALE: '0.1', SLOT_SECONDS: '30' });
+  const smokePlan = recordedSmokePlan();
   const smokeSpecs = thresholdSpecs(smokePlan);
   const smoke = buildSummary({
     data: readJson<K6SummaryData>('k6-summary-data.smoke-w2.json'),
@@ -85,8 +86,13 @@ describe('golden outputs from recorded k6 data', () => {
       .toString('utf8')
       .split('\n');
     const points = lines.map(parseLine).filter((p) => p !== null);
-    const config = readConfig({ SYNC_WORKERS: '2', TIME_SCALE: '0.1', TESTID: '20261127-040815' });
-    const plan = buildPlan(config);
+    const config = readConfig({
+      SYNC_WORKERS: '2',
+      TIME_SCALE: '0.1',
+      SLOT_SECONDS: '30',
+      TESTID: '20261127-040815',
+    });
+    const plan = recordedSmokePlan();
     const specs = thresholdSpecs(plan);
     const { data, samples } = await summaryDataFromSamples(
       specs,

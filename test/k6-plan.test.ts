@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SCENARIOS, readConfig } from '../k6/lib/config.ts';
+import { DEFAULT_SCENARIOS, DEFAULT_SLOT_SECONDS, readConfig } from '../k6/lib/config.ts';
 import { EXEC, k6Duration, k6Scenarios, SAMPLER_SCENARIO, slotScenario } from '../k6/lib/executors.ts';
 import {
   buildPlan,
   cycleSeconds,
+  MAX_SCALED_DEMAND_PER_SECOND,
   MIN_GAP_SECONDS,
   MIN_SLOT_CYCLES,
   type Plan,
   samplerTicks,
+  scaledDelay,
   slotEnd,
   warmupEnd,
+  windowSeconds,
 } from '../k6/lib/plan.ts';
+import { firstRequestOffsetSeconds } from '../k6/lib/request.ts';
 import { DEFAULT_TARGETS, SCENARIOS, STRESS_OPEN_SCENARIO } from '../lib/registry.ts';
 
 const plan = (env: Record<string, string> = {}): Plan =>
@@ -99,18 +103,53 @@ describe('slot plan', () => {
     }
   });
 
-  it('warms up for one sync cycle and lasts at least six', () => {
+  it('warms up for one cycle of its own target and lasts at least six, over a whole number of delays', () => {
     for (const w of [1, 2]) {
       for (const slot of plan({ SYNC_WORKERS: String(w) }).slots.filter((s) => s.kind === 'closed')) {
-        const cycle = cycleSeconds(slot.vus, slot.delaySeconds, w);
+        const cycle =
+          slot.model === 'sync' ? cycleSeconds(slot.vus, slot.delaySeconds, w) : slot.delaySeconds;
         assert.ok(close(slot.warmupSeconds, cycle), slot.id);
         assert.ok(slot.durationSeconds >= MIN_SLOT_CYCLES * cycle - 1e-9, slot.id);
-        assert.ok(slot.durationSeconds >= 30 - 1e-9, slot.id);
+        assert.ok(slot.durationSeconds >= DEFAULT_SLOT_SECONDS - 1e-9, slot.id);
+        const delays = windowSeconds(slot) / slot.delaySeconds;
+        assert.ok(Math.abs(delays - Math.round(delays)) < 1e-6, `${slot.id}: window of ${delays} delays`);
       }
     }
-    // W = 2: stress is 25 cycles of 0.3 s = 7.5 s; six of them outlast the 30 s default.
-    const stress = plan().slots.find((s) => s.id === 'stress_express');
-    assert.equal(stress?.durationSeconds, 45);
+    // W = 2: stress is 25 cycles of 0.3 s = 7.5 s; six of them outlast the default slot. An async
+    // slot of stress needs no sync cycles: the default length, 40 delays.
+    const stress = plan().slots.filter((s) => s.scenario === 'stress');
+    assert.deepEqual(
+      stress.map((s) => [s.server, s.durationSeconds]),
+      [
+        ['express', 45],
+        ['koa', 12],
+        ['fastify', 12],
+      ],
+    );
+  });
+
+  it('never scales a delay so far that N clients ask for more than the demand cap', () => {
+    for (const scale of [1, 0.5, 0.1, 0.01]) {
+      for (const slot of plan({ TIME_SCALE: String(scale) }).slots.filter((s) => s.kind === 'closed')) {
+        const spec = SCENARIOS.find((s) => s.name === slot.scenario);
+        assert.ok(spec);
+        assert.ok(slot.delaySeconds <= spec.delaySeconds + 1e-9, slot.id);
+        if (scale < 1)
+          assert.ok(slot.vus / slot.delaySeconds <= MAX_SCALED_DEMAND_PER_SECOND + 1e-6, slot.id);
+      }
+    }
+    // The smoke's stress: 50 clients at 30 ms would ask 1,667 req/s; raised to 100 ms, 500 req/s.
+    assert.equal(scaledDelay({ vus: 50, delaySeconds: 0.3 }, 0.1), 0.1);
+    assert.equal(scaledDelay({ vus: 1, delaySeconds: 0.5 }, 0.1), 0.1);
+    assert.equal(scaledDelay({ vus: 1, delaySeconds: 0.5 }, 0.5), 0.25);
+    // A scenario's own short delay is kept at scale 1 (db: 50 clients, median 10 ms).
+    assert.equal(scaledDelay({ vus: 50, delaySeconds: 0.01 }, 1), 0.01);
+  });
+
+  it('plans the default run in under 7 minutes and five targets in under 11 at W = 2', () => {
+    assert.ok(plan().totalSeconds <= 7 * 60, `${plan().totalSeconds} s`);
+    const five = plan({ TARGETS: 'express,flask,koa,fastify,quart' }).totalSeconds;
+    assert.ok(five <= 11 * 60, `${five} s`);
   });
 
   it('scales delays, warm-ups and slot lengths with TIME_SCALE and keeps their ratios', () => {
@@ -176,7 +215,7 @@ describe('executors', () => {
       vus: 10,
       exec: EXEC.io,
       startTime: k6Duration(slot.startSeconds),
-      duration: '30000ms',
+      duration: '12000ms',
       gracefulStop: k6Duration(slot.gracefulStopSeconds),
       tags: { scenario: 'medium', server: 'koa', model: 'async' },
     });
@@ -201,5 +240,21 @@ describe('executors', () => {
     assert.equal(sampler?.executor, 'per-vu-iterations');
     assert.equal(sampler?.iterations, 42);
     assert.equal(sampler?.vus, 1);
+  });
+});
+
+describe('the first request of each VU', () => {
+  it('waits a share of one delay, spread evenly over consecutive VUs, inside the warm-up', () => {
+    const d = 0.3;
+    const offsets = Array.from({ length: 50 }, (_, i) => firstRequestOffsetSeconds(i + 1, d));
+    for (const o of offsets) assert.ok(o >= 0 && o < d, `${o}`);
+    // Evenly: every tenth of the delay holds between 3 and 7 of the 50 VUs (a burst would put 50 in one).
+    const tenths = Array.from(
+      { length: 10 },
+      (_, k) => offsets.filter((o) => Math.floor((o / d) * 10) === k).length,
+    );
+    for (const n of tenths) assert.ok(n >= 3 && n <= 7, `${tenths}`);
+    for (const slot of plan().slots.filter((s) => s.kind === 'closed'))
+      assert.ok(slot.warmupSeconds >= slot.delaySeconds - 1e-9, slot.id);
   });
 });

@@ -50,7 +50,9 @@ describe('profile slots', () => {
     const service = 0.4 * Math.exp(0.18);
     assert.ok(Math.abs((koa.serviceSeconds ?? 0) - service) < 0.001);
     assert.ok(Math.abs(express.cycleSeconds - 10 * service) < 0.002);
-    assert.ok(koa.durationSeconds >= 6 * express.cycleSeconds - 0.01);
+    // Each slot lasts six of its own target's cycles: the mean service time on koa.
+    assert.ok(koa.durationSeconds >= 6 * service - 0.01);
+    assert.ok(express.durationSeconds >= 6 * express.cycleSeconds - 0.01);
     // A 1-in-1000 lognormal draw: 0.4 · e^(3.09·0.6) ≈ 2.55 s.
     assert.ok(koa.gracefulStopSeconds > 2.5, String(koa.gracefulStopSeconds));
   });

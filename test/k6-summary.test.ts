@@ -11,12 +11,12 @@ import { failures } from '../k6/lib/checks.ts';
 import { readConfig } from '../k6/lib/config.ts';
 import { renderJunit } from '../k6/lib/junit.ts';
 import type { K6SummaryData } from '../k6/lib/k6-data.ts';
-import { buildPlan } from '../k6/lib/plan.ts';
 import { renderReport } from '../k6/lib/report.ts';
 import { buildSummary, type Summary } from '../k6/lib/summary.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { DEFAULT_TARGETS, SCENARIOS } from '../lib/registry.ts';
+import { recordedSmokePlan } from './helpers/recorded-plan.ts';
 
 const ASYNC_SERVERS = ['koa', 'fastify'];
 const SERVER_NAMES = DEFAULT_TARGETS;
@@ -24,8 +24,8 @@ const SERVER_NAMES = DEFAULT_TARGETS;
 const data = JSON.parse(
   readFileSync(new URL('./fixtures/k6-summary-data.smoke-w2.json', import.meta.url), 'utf8'),
 ) as K6SummaryData;
-const config = readConfig({ SYNC_WORKERS: '2', TIME_SCALE: '0.1' });
-const plan = buildPlan(config);
+const config = readConfig({ SYNC_WORKERS: '2', TIME_SCALE: '0.1', SLOT_SECONDS: '30' });
+const plan = recordedSmokePlan();
 const specs = thresholdSpecs(plan);
 const now = new Date('2026-11-26T21:05:01Z');
 const summarize = (d: K6SummaryData = data): Summary => buildSummary({ data: d, config, plan, specs, now });

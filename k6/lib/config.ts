@@ -54,7 +54,7 @@ export interface SuiteConfig {
   readonly k6Version: string | undefined;
 }
 
-export const DEFAULT_SLOT_SECONDS = 30;
+export const DEFAULT_SLOT_SECONDS = 12;
 export const DEFAULT_RESULTS_DIR = 'results';
 /** Every scenario the suite knows, in run order: the closed-model ones, then the open variant. */
 export const ALL_SCENARIOS: readonly SuiteScenario[] = [

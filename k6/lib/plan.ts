@@ -90,10 +90,29 @@ export interface Plan {
   readonly totalSeconds: number;
 }
 
-/** Requests that start within the first sync cycle of a slot are warm-up (the queue is filling). */
+/** Requests that start within the slot's first cycle are warm-up (a sync server's queue is filling). */
 export const WARMUP_CYCLES = 1;
-/** A slot lasts at least this many sync cycles, so the measured window holds several full cycles. */
+/**
+ * A slot lasts at least this many of its own target's cycles (max(1, N/W)·d for a sync target,
+ * d for an async one), so the measured window holds several full cycles. Each slot is sized
+ * from its own target: an async slot does not sit through six sync cycles it does not need.
+ */
 export const MIN_SLOT_CYCLES = 6;
+/**
+ * The time scale never shrinks a delay so far that N closed-loop clients would ask an async
+ * target for more than this many requests per second. k6 and the servers share the machine:
+ * on 2 cores the smoke's stress slot at 1,667 req/s (50 clients, 30 ms) measured the machine,
+ * not the servers (fastify 19.3x against 25x on a busy morning), while the sweep put the
+ * machine's ceiling with k6 beside the server near 1,600 req/s. 500 req/s stays well inside
+ * it. Only scaled delays are raised: a scenario's own delay (db: 10 ms) is kept at scale 1.
+ */
+export const MAX_SCALED_DEMAND_PER_SECOND = 500;
+/**
+ * Nor below this delay: a request's fixed cost (two loopback hops, the event loop, k6 on the
+ * same cores) does not shrink with the time scale, and at 50 ms it was a quarter of the
+ * smoke's latency on a busy machine (high/koa p50 63 ms). At 100 ms it is a few percent.
+ */
+export const MIN_SCALED_DELAY_SECONDS = 0.1;
 /**
  * Margins and gaps are one second at scale 1 and shrink with the time scale, but never below
  * these floors: connection set-up, scheduling and the 2-core machine's jitter do not shrink.
@@ -126,6 +145,24 @@ function scaled(seconds: number, scale: number, floor: number): number {
   return Math.max(floor, seconds * scale);
 }
 
+/**
+ * A scenario's delay under the time scale: shrunk with it, but never below MIN_SCALED_DELAY_SECONDS
+ * or what keeps N clients' demand on an async target within MAX_SCALED_DEMAND_PER_SECOND, nor
+ * raised above its own delay.
+ * The theory's ratios depend on N and W only, so raising d changes no expected speedup.
+ */
+export function scaledDelay(
+  spec: Pick<ScenarioSpec, 'vus' | 'delaySeconds' | 'profile'>,
+  scale: number,
+): number {
+  const d = spec.delaySeconds * scale;
+  if (scale >= 1) return d;
+  // For a profile the demand is set by the mean delay, the delay scale by its median: same ratio.
+  const mean = meanDelaySeconds(spec.delaySeconds, spec.profile) / spec.delaySeconds;
+  const floor = Math.max(MIN_SCALED_DELAY_SECONDS, spec.vus / MAX_SCALED_DEMAND_PER_SECOND / mean);
+  return Math.min(spec.delaySeconds, Math.max(d, floor));
+}
+
 /** W of a target as planned: its own for a sync target, 1 for an async one. */
 const plannedWorkers = (t: Target, cfg: Pick<SuiteConfig, 'workers'>): number =>
   t.model === 'sync' ? (cfg.workers[t.name] ?? 1) : 1;
@@ -141,15 +178,13 @@ export function slowestCycle(vus: number, d: number, cfg: Pick<SuiteConfig, 'tar
 /** Closed-model slots measure the targets in their order: sync ones (the reference) first. */
 function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
   const s = cfg.timeScale;
-  const d = spec.delaySeconds * s;
+  const d = scaledDelay(spec, s);
   const stream = spec.stream
     ? { tokens: spec.stream.tokens, intervalSeconds: ms(spec.stream.intervalSeconds * s) }
     : undefined;
   // What one request holds its worker for, on average: the delay's mean plus the stream.
   const service = meanServiceSeconds({ delaySeconds: d, profile: spec.profile, stream });
   const cycle = slowestCycle(spec.vus, service, cfg);
-  const warmup = WARMUP_CYCLES * cycle;
-  const duration = Math.max(cfg.slotSeconds * s, MIN_SLOT_CYCLES * cycle);
   const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
   // A request that starts just before the slot end may draw a slow delay: leave it the time of
   // a 1-in-1000 draw rather than cut it off (k6 drops a request interrupted by gracefulStop).
@@ -157,6 +192,12 @@ function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSec
   return cfg.targets.map((target) => {
     const { model, name: server } = target;
     const workers = plannedWorkers(target, cfg);
+    const own = model === 'sync' ? cycleSeconds(spec.vus, service, workers) : service;
+    const warmup = WARMUP_CYCLES * own;
+    // A whole number of service times: every worker (or client) completes the same count of
+    // requests in the window whatever its phase, so throughput carries no rounding error.
+    const windowed = Math.max(cfg.slotSeconds * s, MIN_SLOT_CYCLES * own) - warmup;
+    const duration = warmup + Math.ceil(windowed / service - 1e-6) * service;
     // At the slot end the sync server still holds up to N requests, the last of which
     // answers one of its cycles later; the async server answers all of them one delay later.
     const slowest =
@@ -208,7 +249,7 @@ export function tailSeconds(d: number, profile: LatencyProfile | undefined): num
  */
 function openSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSeconds'>[] {
   const s = cfg.timeScale;
-  const d = spec.delaySeconds * s;
+  const d = scaledDelay(spec, s);
   const cycle = slowestCycle(spec.vus, d, cfg);
   const margin = scaled(MARGIN_SECONDS, s, MIN_MARGIN_SECONDS);
   const timeout = OPEN_TIMEOUT_DELAYS * d;

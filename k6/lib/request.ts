@@ -82,3 +82,20 @@ export function declaredRequests(targets: readonly Target[]): Record<string, Dec
 
 /** A measured request succeeded: the contract's /io answers 200, a black-box request any 2xx. */
 export const answered = (status: number): boolean => status >= 200 && status < 300;
+
+/** The golden ratio's fraction: multiples of it spread any run of consecutive ids evenly over [0, 1). */
+const SPREAD = 0.6180339887498949;
+
+/**
+ * How long a VU waits before its first request of a closed slot: a share of one delay, spread
+ * evenly over the VUs. k6 starts a slot's N VUs at once, and with fixed delays they would
+ * then send, and be answered, in bursts of N for the whole slot: the server and k6 drain each
+ * burst one request at a time, so the last of the N waits for the others' CPU, a cost of the
+ * load generator's start and not of the server (real clients do not arrive in lock-step).
+ * The wait falls inside the warm-up (a slot's warm-up is at least one delay), and with the
+ * window a whole number of delays every VU still completes the same count in it.
+ */
+export function firstRequestOffsetSeconds(vuId: number, delaySeconds: number): number {
+  const share = (vuId * SPREAD) % 1;
+  return Math.round(share * delaySeconds * 1000) / 1000;
+}
