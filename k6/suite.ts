@@ -102,6 +102,9 @@ export function setup(): SetupData {
   const unreadable = machineReadableRequested(__ENV);
   if (unreadable) exec.test.abort(unreadable);
   const workers: Record<string, number> = {};
+  // Threads count as workers (gthread: W·T); an async target's processes bound its CPU.
+  const threads: Record<string, number> = {};
+  const processes: Record<string, number> = {};
   for (const t of config.targets) {
     if (t.request) {
       // A black-box target has no /health: its model and W were declared in TARGETS.
@@ -109,7 +112,7 @@ export function setup(): SetupData {
       continue;
     }
     const { status, body } = getJson(`${t.url}/health`, REQUEST_NAMES.health);
-    const h = (body || {}) as { model?: string; workers?: number };
+    const h = (body || {}) as { model?: string; workers?: number; threads?: number };
     if (status !== 200) {
       fail(
         `${t.name} is not answering ${t.url}/health (status ${status}): start it or fix its URL (TARGETS)`,
@@ -117,7 +120,15 @@ export function setup(): SetupData {
     }
     if (h.model !== t.model)
       fail(`${t.url}/health says model "${h.model}", expected "${t.model}" for ${t.name}`);
-    if (t.model !== 'sync') continue;
+    if (t.model !== 'sync') {
+      if (typeof h.workers === 'number' && h.workers >= 1) processes[t.name] = h.workers;
+      continue;
+    }
+    if (typeof h.threads === 'number' && h.threads >= 1) {
+      if (t.threads !== undefined && h.threads !== t.threads)
+        fail(`${t.name} was planned with T=${t.threads} but its /health reports threads=${h.threads}`);
+      threads[t.name] = h.threads;
+    }
     const w = h.workers;
     if (typeof w !== 'number' || !(w >= 1)) fail(`${t.name} /health reports no worker count`);
     if (config.workersGiven[t.name] && w !== config.workers[t.name]) {
@@ -154,7 +165,7 @@ export function setup(): SetupData {
     `plan: ${plan.slots.length} slots, ${Math.round(plan.totalSeconds)} s, ` +
       `${ref ? `reference ${ref} W=${workers[ref]}` : 'no sync target'}, time scale ${config.timeScale}`,
   );
-  return { workers };
+  return { workers, threads, processes };
 }
 
 /** What a slot's every request shares, worked out once per VU rather than per request. */

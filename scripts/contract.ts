@@ -32,8 +32,12 @@ const describe = (err: unknown): string => {
   return e?.cause?.code ?? e?.message ?? String(err);
 };
 
-/** Resolves with W (sync targets; 1 for async) or rejects with an Error naming the target and the gap. */
-export async function checkContract(target: Target): Promise<{ workers: number }> {
+/**
+ * Resolves with W (sync targets; 1 for async) and, where /health reports it, T threads per
+ * worker (threads count as workers: gthread serves W·T at once); or rejects with an Error
+ * naming the target and the gap.
+ */
+export async function checkContract(target: Target): Promise<{ workers: number; threads?: number }> {
   if (target.request) return checkDeclared(target);
   const where = `${target.name} (${target.url})`;
   let health: Awaited<ReturnType<typeof get>>;
@@ -43,7 +47,7 @@ export async function checkContract(target: Target): Promise<{ workers: number }
     throw new Error(`${where}: GET /health failed (${describe(err)}): is it running at that URL?`);
   }
   if (health.status !== 200) throw new Error(`${where}: GET /health answered ${health.status}, not 200`);
-  const h = health.body as { model?: unknown; workers?: unknown } | null;
+  const h = health.body as { model?: unknown; workers?: unknown; threads?: unknown } | null;
   if (!h || typeof h !== 'object') throw new Error(`${where}: GET /health did not answer JSON`);
   if (h.model !== 'sync' && h.model !== 'async') {
     throw new Error(`${where}: GET /health has no "model" ("sync" or "async"): the route contract needs it`);
@@ -61,6 +65,14 @@ export async function checkContract(target: Target): Promise<{ workers: number }
       );
     }
     workers = h.workers;
+    if (
+      h.threads !== undefined &&
+      (typeof h.threads !== 'number' || !Number.isInteger(h.threads) || h.threads < 1)
+    ) {
+      throw new Error(
+        `${where}: GET /health has "threads" ${JSON.stringify(h.threads)}: it must be a whole number >= 1`,
+      );
+    }
   }
   try {
     const io = await get(`${target.url}/io?delay=0`, 10_000);
@@ -74,7 +86,9 @@ export async function checkContract(target: Target): Promise<{ workers: number }
     throw new Error(`${where}: GET /io?delay=0 failed (${describe(err)})`);
   }
   await checkStats(target);
-  return { workers };
+  return typeof h.threads === 'number' && target.model === 'sync'
+    ? { workers, threads: h.threads }
+    : { workers };
 }
 
 async function checkStats(target: Target): Promise<void> {
@@ -93,7 +107,7 @@ async function checkStats(target: Target): Promise<void> {
 }
 
 /** A black-box target: its declared request, sent once, answers 2xx in time; its /stats if it names one. */
-async function checkDeclared(target: Target): Promise<{ workers: number }> {
+async function checkDeclared(target: Target): Promise<{ workers: number; threads?: number }> {
   const req = declaredRequests([target])[target.name];
   if (!req) throw new Error(`${target.name}: no declared request`);
   const what = `${target.name} (${target.url}): ${req.method} ${req.path}`;
@@ -119,5 +133,7 @@ async function checkDeclared(target: Target): Promise<{ workers: number }> {
     );
   }
   if (target.statsUrl !== '' && target.cpu === undefined) await checkStats(target);
-  return { workers: target.workers ?? 1 };
+  return target.threads
+    ? { workers: target.workers ?? 1, threads: target.threads }
+    : { workers: target.workers ?? 1 };
 }

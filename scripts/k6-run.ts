@@ -365,7 +365,7 @@ async function main(): Promise<number> {
     // (a black-box target answers its declared request instead, and W is declared).
     const targets: Target[] = [];
     for (const t of servers.targets) {
-      const { workers } = await checkContract(t);
+      const { workers, threads } = await checkContract(t);
       if (
         t.model === 'sync' &&
         requestedWorkers !== undefined &&
@@ -383,7 +383,8 @@ async function main(): Promise<number> {
         log(cpu.note);
         placed = cpu.target;
       }
-      targets.push(placed.model === 'sync' ? Object.assign({}, placed, { workers }) : placed);
+      const sync = Object.assign({}, placed, { workers }, threads ? { threads } : {});
+      targets.push(placed.model === 'sync' ? sync : placed);
     }
     env[ENV.targets] = formatTargets(targets);
     const config = readConfig(env);

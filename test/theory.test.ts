@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   asyncSpeedup,
+  cpuCapacityCores,
+  cpuCeilingRps,
   effectiveSlots,
   expectedSpeedup,
   queueFactor,
   theoryLatencySeconds,
   theoryThroughput,
   workerSlots,
+  workersToServe,
 } from '../lib/theory.ts';
 
 const close = (a: number, b: number, what: string) =>
@@ -83,5 +86,29 @@ describe('theory with CPU work c per request on K cores', () => {
       close(theoryThroughput(t, load) * theoryLatencySeconds(t, load), 50, JSON.stringify(t));
       assert.ok(effectiveSlots(t, load) <= workerSlots(t));
     }
+  });
+});
+
+describe('theory of the alternatives (threads count as workers, async processes)', () => {
+  it('gives gthread (W workers × T threads) min(N, W·T)/W over W sync workers', () => {
+    for (const clients of [1, 5, 10, 20, 50]) {
+      const load = { clients, ioSeconds: 0.3 };
+      const expected = Math.max(1, Math.min(clients, 2 * 4) / 2);
+      close(expectedSpeedup(load, sync(2), sync(2, 4)), expected, `N=${clients}`);
+    }
+  });
+
+  it('bounds a target by the cores it can keep busy and names the throughput where that happens', () => {
+    assert.equal(cpuCapacityCores({ model: 'async' }), 1);
+    assert.equal(cpuCapacityCores({ model: 'async', processes: 4 }, 2), 2);
+    assert.equal(cpuCapacityCores(sync(2, 4)), 8);
+    close(cpuCeilingRps(0.002, 1), 500, '1 core at 2 ms');
+    assert.equal(cpuCeilingRps(0, 1), Number.POSITIVE_INFINITY);
+  });
+
+  it('takes ⌈N/T⌉ workers of T threads to serve N clients at about d', () => {
+    assert.equal(workersToServe(50), 50);
+    assert.equal(workersToServe(50, 4), 13);
+    assert.throws(() => workersToServe(5, 0), RangeError);
   });
 });

@@ -18,6 +18,10 @@ export interface K6SummaryData {
 export interface SetupData {
   /** W of every sync target, as its /health reported it. */
   readonly workers: Readonly<Record<string, number>>;
+  /** T threads per worker of the sync targets whose /health reports more than none (gthread). */
+  readonly threads?: Readonly<Record<string, number>>;
+  /** P of the async targets whose /health reports `workers` (processes: fastify-cluster, gevent). */
+  readonly processes?: Readonly<Record<string, number>>;
 }
 
 /** One value of a metric (`avg`, `p(95)`, `count`...), null when absent or not finite. */
@@ -34,7 +38,13 @@ export function readSetup(data: K6SummaryData, planned: Readonly<Record<string, 
     const reported = s?.workers?.[name];
     workers[name] = typeof reported === 'number' && reported >= 1 ? reported : w;
   }
-  return { workers };
+  const counts = (m: unknown): Record<string, number> => {
+    const out: Record<string, number> = {};
+    if (m && typeof m === 'object')
+      for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && v >= 1) out[k] = v;
+    return out;
+  };
+  return { workers, threads: counts(s?.threads), processes: counts(s?.processes) };
 }
 
 /** The run's duration as k6 measured it, seconds (null when k6 did not say). */

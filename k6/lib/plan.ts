@@ -15,7 +15,7 @@ import {
   type StreamSpec,
   SWEEP,
 } from '../../lib/registry.ts';
-import { theoryLatencySeconds, theoryThroughput } from '../../lib/theory.ts';
+import { theoryLatencySeconds, theoryThroughput, workerSlots } from '../../lib/theory.ts';
 import type { SuiteConfig, SuiteScenario } from './config.ts';
 import type { Target } from './targets.ts';
 
@@ -163,9 +163,14 @@ export function scaledDelay(
   return Math.min(spec.delaySeconds, Math.max(d, floor));
 }
 
-/** W of a target as planned: its own for a sync target, 1 for an async one. */
+/**
+ * The slots a target is planned with: W·T for a sync target (threads count as workers, so
+ * gthread's cycle is N/(W·T) delays), 1 for an async one.
+ */
 const plannedWorkers = (t: Target, cfg: Pick<SuiteConfig, 'workers'>): number =>
-  t.model === 'sync' ? (cfg.workers[t.name] ?? 1) : 1;
+  t.model === 'sync'
+    ? workerSlots({ model: 'sync', workers: cfg.workers[t.name] ?? 1, threads: t.threads })
+    : 1;
 
 /** The longest closed-loop cycle among the selected sync targets; d when none is selected. */
 export function slowestCycle(vus: number, d: number, cfg: Pick<SuiteConfig, 'targets' | 'workers'>): number {

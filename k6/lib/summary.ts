@@ -11,7 +11,7 @@ import {
   type ScenarioSpec,
   STRESS_OPEN_SCENARIO,
 } from '../../lib/registry.ts';
-import { expectedSpeedup } from '../../lib/theory.ts';
+import { expectedSpeedup, workerSlots } from '../../lib/theory.ts';
 import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
 import type { SuiteConfig } from './config.ts';
 import {
@@ -23,7 +23,7 @@ import {
   serverFigures,
   speedupFigures,
 } from './figures.ts';
-import { type K6SummaryData, metricValue, readSetup, testRunSeconds } from './k6-data.ts';
+import { type K6SummaryData, metricValue, readSetup, type SetupData, testRunSeconds } from './k6-data.ts';
 import type { Plan } from './plan.ts';
 import { aggregate } from './speedup.ts';
 import { type CpuSource, cpuMeasuredBy } from './targets.ts';
@@ -75,6 +75,10 @@ export interface TargetInfo {
   readonly url: string;
   /** Sync targets: W from /health. */
   readonly workers?: number;
+  /** Sync targets whose /health reports them: T threads per worker (the theory counts W·T). */
+  readonly threads?: number;
+  /** Async targets whose /health reports `workers`: P event-loop processes. */
+  readonly processes?: number;
   readonly builtin: boolean;
   /** How its CPU and RSS were read when not by its own /stats: a black-box target's. */
   readonly cpuMeasuredBy?: Exclude<CpuSource, '/stats'>;
@@ -120,8 +124,9 @@ export interface SummaryInput {
   readonly now: Date;
 }
 
-/** The targets as the summary records them, with W as setup() read it. */
-function targetInfos(plan: Plan, workers: Readonly<Record<string, number>>): TargetInfo[] {
+/** The targets as the summary records them, with W (T, P) as setup() read them. */
+function targetInfos(plan: Plan, setup: SetupData): TargetInfo[] {
+  const { workers, threads = {}, processes = {} } = setup;
   return plan.targets.map((t) => {
     const info: TargetInfo = {
       name: t.name,
@@ -132,8 +137,21 @@ function targetInfos(plan: Plan, workers: Readonly<Record<string, number>>): Tar
     };
     const by = cpuMeasuredBy(t);
     if (by !== '/stats') Object.assign(info, { cpuMeasuredBy: by });
-    return t.model === 'sync' ? Object.assign(info, { workers: workers[t.name] ?? 1 }) : info;
+    const th = threads[t.name];
+    const p = processes[t.name];
+    if (t.model === 'async') return p ? Object.assign(info, { processes: p }) : info;
+    return Object.assign(info, { workers: workers[t.name] ?? 1 }, th ? { threads: th } : {});
   });
+}
+
+/** A target's sync slots for its figures' theory and p95 bound: W·T (threads count as workers). */
+function slotsOf(
+  targets: readonly TargetInfo[],
+  name: string,
+  workers: Readonly<Record<string, number>>,
+): number {
+  const info = targets.find((t) => t.name === name);
+  return info?.model === 'sync' ? workerSlots(info) : (workers[name] ?? 1);
 }
 
 /** What the scenarios add up to: each scenario's result and the speedups the headline averages. */
@@ -156,13 +174,13 @@ function scenarioOutcome(
   const first = slots[0];
   if (!first) return null;
   const reference = plan.reference;
-  const refWorkers = reference ? (workers[reference] ?? 1) : 1;
   const load = { clients: spec.vus, ioSeconds: first.serviceSeconds ?? first.delaySeconds };
-  const refTarget = { model: 'sync' as const, workers: refWorkers };
+  const refTarget = targets.find((t) => t.name === reference) ?? { model: 'sync' as const, workers: 1 };
   const theory = reference ? expectedSpeedup(load, refTarget, { model: 'async' }) : 1;
   const variable = Boolean(first.profile || first.stream);
   const servers: Record<string, ServerFigures> = {};
-  for (const slot of slots) servers[slot.server] = serverFigures(data, slot, workers[slot.server] ?? 1);
+  for (const slot of slots)
+    servers[slot.server] = serverFigures(data, slot, slotsOf(targets, slot.server, workers));
   const ref = reference ? servers[reference] : undefined;
   const speedup: Record<string, SpeedupFigures> = {};
   const checks: Check[] = [];
@@ -209,6 +227,7 @@ function scenarioOutcome(
 function openModelResult(
   data: K6SummaryData,
   plan: Plan,
+  targets: readonly TargetInfo[],
   workers: Readonly<Record<string, number>>,
 ): OpenModelResult | null {
   const openSlots = plan.slots.filter((s) => s.kind === 'open');
@@ -216,7 +235,7 @@ function openModelResult(
   if (!first?.arrivals) return null;
   const servers: Record<string, OpenServerFigures> = {};
   for (const slot of openSlots)
-    servers[slot.server] = openServerFigures(data, slot, workers[slot.server] ?? 1);
+    servers[slot.server] = openServerFigures(data, slot, slotsOf(targets, slot.server, workers));
   return {
     name: STRESS_OPEN_SCENARIO,
     vus: first.vus,
@@ -232,8 +251,9 @@ function openModelResult(
 }
 
 export function buildSummary({ data, config, plan, specs, now }: SummaryInput): Summary {
-  const { workers } = readSetup(data, plan.workers);
-  const targets = targetInfos(plan, workers);
+  const setup = readSetup(data, plan.workers);
+  const { workers } = setup;
+  const targets = targetInfos(plan, setup);
   const reference = plan.reference;
   const outcomes = SCENARIOS.map((spec) => scenarioOutcome(spec, data, plan, targets, workers)).filter(
     (o) => o !== null,
@@ -250,7 +270,7 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
     syncWorkers: reference ? (workers[reference] ?? 1) : 1,
     timeScale: config.timeScale,
     scenarios: outcomes.map((o) => o.result),
-    openModel: openModelResult(data, plan, workers),
+    openModel: openModelResult(data, plan, targets, workers),
     averageSpeedup: latency.average,
     maxSpeedup: latency.max,
     speedupBasis: reference

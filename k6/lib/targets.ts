@@ -49,6 +49,8 @@ export interface Target {
   readonly framework: string;
   /** Sync targets: W, when known before the run (`workers=`); else read from /health. */
   readonly workers?: number;
+  /** Sync targets: T threads per worker (gthread; `threads=` or /health), when more than one. */
+  readonly threads?: number;
   /** A target of the registry, as opposed to one a user named by URL. */
   readonly builtin: boolean;
   /** A black-box target: the request it is sent instead of /io. */
@@ -69,7 +71,7 @@ export const REFERENCE_ENV = 'REFERENCE';
 
 /** k6 scenario names allow [A-Za-z0-9_-]; `_` separates scenario and target in a slot id. */
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const USER_KEYS = ['model', 'workers', 'stats', 'framework'] as const;
+const USER_KEYS = ['model', 'workers', 'threads', 'stats', 'framework'] as const;
 /** Keys that make an entry a black-box target, or only apply to one; `header` may repeat. */
 const BLACK_BOX_KEYS = ['path', 'method', 'body', 'header', 'headers', 'pid', 'cpu'] as const;
 const KEYS = [...USER_KEYS, ...BLACK_BOX_KEYS] as const;
@@ -192,10 +194,9 @@ function parseEntry(entry: string, env: Env): Target {
           ? url
           : base.statsUrl,
     });
-    if (!opts.workers) return placed;
-    return Object.assign(placed, {
-      workers: positiveInt(opts.workers, `${TARGETS_ENV}: workers of '${name}'`),
-    });
+    if (opts.workers)
+      Object.assign(placed, { workers: positiveInt(opts.workers, `${TARGETS_ENV}: workers of '${name}'`) });
+    return withThreads(placed, opts.threads);
   }
   const model = opts.model;
   if (model !== 'sync' && model !== 'async') {
@@ -228,7 +229,18 @@ function parseEntry(entry: string, env: Env): Target {
       `${TARGETS_ENV}: '${name}' is a sync black-box target: declare its workers=W (it has no /health to read W from)`,
     );
   }
+  target = withThreads(target, opts.threads);
   return blackBox ? blackBoxTarget(target, opts, headers) : target;
+}
+
+/** `threads=T`: a sync target's threads per worker (threads count as workers: W·T slots). */
+function withThreads(target: Target, raw: string | undefined): Target {
+  if (raw === undefined) return target;
+  if (target.model !== 'sync')
+    throw new Error(`${TARGETS_ENV}: threads= only applies to a sync target ('${target.name}')`);
+  return Object.assign({}, target, {
+    threads: positiveInt(raw, `${TARGETS_ENV}: threads of '${target.name}'`),
+  });
 }
 
 function parseHeader(line: string, what: string): [string, string] {
@@ -413,6 +425,7 @@ export function formatTargets(targets: readonly Target[]): string {
       const parts = [`${t.name}=${t.url}`];
       if (!t.builtin) parts.push(`model=${t.model}`);
       if (t.workers !== undefined) parts.push(`workers=${t.workers}`);
+      if (t.threads !== undefined) parts.push(`threads=${t.threads}`);
       if (t.statsUrl !== t.url && t.statsUrl !== '') parts.push(`stats=${t.statsUrl}`);
       // The label parsing gives anyway is left out: TARGETS stays as the user wrote it.
       if (!t.builtin && t.framework !== defaultFramework(t.name, t.model))
