@@ -1,12 +1,12 @@
 // npm run servers: the upstream and the selected built-in targets in the foreground, on their
 // default ports (UPSTREAM_PORT, EXPRESS_PORT, ..., HOST and SYNC_WORKERS apply). The selection
-// is TARGETS or --targets, as for the suite (default: what the sweep measures, SWEEP.targets:
-// the suite's defaults and the control); the Python ones need Debian's packages. Ctrl-C or
-// SIGTERM stops them all.
+// is TARGETS or --targets, as for the suite (default: every Node target, which need nothing
+// beyond npm ci: the suite's defaults, the control and fastify-cluster); the Python ones need
+// Debian's packages. Ctrl-C or SIGTERM stops them all.
 
 import { ENV } from '../k6/lib/config.ts';
 import { parseTargets } from '../k6/lib/targets.ts';
-import { SWEEP, UPSTREAM } from '../lib/registry.ts';
+import { NODE_TARGET_NAMES, UPSTREAM } from '../lib/registry.ts';
 import { type ServiceName, startServers } from '../servers/launch.ts';
 import { parseFlags } from './args.ts';
 
@@ -23,7 +23,7 @@ if (external)
 
 let names: ServiceName[];
 try {
-  const targets = parseTargets(selection(process.argv.slice(2)), process.env, SWEEP.targets);
+  const targets = parseTargets(selection(process.argv.slice(2)), process.env, NODE_TARGET_NAMES);
   const own = targets.filter((t) => !t.builtin).map((t) => t.name);
   if (own.length > 0) console.log(`not started here (your own servers): ${own.join(', ')}`);
   names = ['upstream', ...targets.filter((t) => t.builtin).map((t) => t.name as ServiceName)];

@@ -246,15 +246,16 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
   const listener = net.createServer(accept);
   const url = await listenOrFail(listener, config);
 
-  for (let i = 0; i < config.syncWorkers; i++) fork();
-  await allReady;
-
+  // Before the first fork, as in async-cluster.ts: a SIGTERM during start-up stops the workers
+  // through the primary instead of leaving one to crash on a closed channel.
   onShutdown(async () => {
     stopping = true;
     listener.close();
     for (const conn of [...reading, ...queue]) close(conn);
     await stopWorkers([...workers.values()].map((w) => w.worker));
   });
+  for (let i = 0; i < config.syncWorkers; i++) fork();
+  await allReady;
   announce(server, url, 'sync', config.syncWorkers);
 }
 

@@ -127,12 +127,15 @@ export async function runAsyncClusterPrimary(server: NodeTargetName, config: Ser
     });
   };
 
-  for (let i = 0; i < processes; i++) fork();
-  const url = await allListening;
+  // Before the first fork: a SIGTERM while workers still start (the launcher stopping us
+  // because another server failed) must stop them through us. Without the handler the
+  // primary would die at once, and a worker still setting up its channel crashed on EPIPE.
   onShutdown(async () => {
     stopping = true;
     await stopWorkers([...workers.values()].map((w) => w.worker));
   });
+  for (let i = 0; i < processes; i++) fork();
+  const url = await allListening;
   announce(server, url, 'async', processes);
 }
 
