@@ -50,6 +50,8 @@ export interface SuiteConfig {
   readonly testid: string | undefined;
   /** k6 processes sharing the run (execution segments); 1 for a plain run. */
   readonly instances: number;
+  /** SLO_P95_MS: the p95 objective the option recommendation holds targets to; null: 2 × each scenario's delay. */
+  readonly sloP95Ms: number | null;
   /** Reported in summary.json when the runner passes it (k6 itself cannot tell its version). */
   readonly k6Version: string | undefined;
 }
@@ -84,6 +86,7 @@ export const ENV = {
   /** The run's id (also k6's `testid` tag) and how many k6 processes share it. */
   testid: 'TESTID',
   instances: 'K6_INSTANCES',
+  sloP95Ms: 'SLO_P95_MS',
   /** This process's `instance` tag (`--instances`); k6-operator tags its runners `instance_id` itself. */
   instance: 'K6_INSTANCE',
 } as const;
@@ -168,6 +171,7 @@ export function readConfig(env: Env): SuiteConfig {
     k6Version: env[ENV.k6Version] || undefined,
     testid: env[ENV.testid]?.trim() || undefined,
     instances: positiveNumber(env, ENV.instances, 1),
+    sloP95Ms: env[ENV.sloP95Ms]?.trim() ? positiveNumber(env, ENV.sloP95Ms, 1) : null,
   };
 }
 

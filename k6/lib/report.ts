@@ -13,6 +13,7 @@ import {
   SPEEDUP_MIN_FRACTION,
 } from './speedup.ts';
 import type { Summary } from './summary.ts';
+import { renderDecisionHtml } from './render-decision.ts';
 import { barChart } from './svg.ts';
 import { targetColor } from './targets.ts';
 
@@ -329,6 +330,8 @@ ${figures}
 ${openCard}
 <div style="height:16px"></div>
 ${fidelityCard}
+<div style="height:16px"></div>
+${renderDecisionHtml(summary.decision, card)}
 ${extra}
 <footer>Theory: with W sync workers and N closed-loop clients each waiting d, sync latency ≈ ${Q}·d and async ≈ d, so speedup ≈ ${Q}. ${esc(summary.speedupBasis)}. Recommendation matrix: &lt;2x moderate, 2–5x good candidate, 5–10x strong case, &gt;10x migrate.</footer>`,
   );

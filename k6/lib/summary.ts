@@ -14,6 +14,7 @@ import {
 import { expectedSpeedup, workerSlots } from '../../lib/theory.ts';
 import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
 import type { SuiteConfig } from './config.ts';
+import { buildDecision, type Decision } from './decision.ts';
 import {
   type OpenServerFigures,
   openServerFigures,
@@ -114,6 +115,8 @@ export interface Summary {
     readonly scenarios: readonly string[];
     readonly urls: Readonly<Record<string, string>>;
   };
+  /** Memory, CPU ceilings, what N clients take, and the option that meets the SLO (decision.ts). */
+  readonly decision: Decision;
 }
 
 export interface SummaryInput {
@@ -288,6 +291,11 @@ export function buildSummary({ data, config, plan, specs, now }: SummaryInput): 
       scenarios: config.scenarios,
       urls,
     },
+    decision: buildDecision(
+      targets,
+      outcomes.map((o) => o.result),
+      config.sloP95Ms,
+    ),
   };
   if (config.testid) Object.assign(summary, { testid: config.testid });
   if (config.k6Version) return Object.assign(summary, { k6Version: config.k6Version });

@@ -6,6 +6,7 @@ import { failures } from './checks.ts';
 import { fmtLatency, fmtNumber, fmtPercent, fmtSpeedup, textTable } from './format.ts';
 import { FIDELITY_P50_TOLERANCE, FIDELITY_SPEEDUP_TOLERANCE } from './speedup.ts';
 import type { Summary } from './summary.ts';
+import { renderDecisionText } from './render-decision.ts';
 
 export function renderTable(summary: Summary): string {
   const names = summary.targets.map((t) => t.name);
@@ -150,6 +151,7 @@ export function renderTable(summary: Summary): string {
   );
   for (const c of failed) out.push(c.message);
   for (const c of fidelity.filter((f) => !f.ok)) out.push(c.message);
+  out.push(renderDecisionText(summary.decision));
   out.push('');
   return out.join('\n');
 }
