@@ -79,3 +79,33 @@ export async function startSelfStats(): Promise<SelfStatsServer> {
       }),
   };
 }
+
+/** The runner's one self-stats server, started the first time a target or the sweep needs it. */
+export interface SelfStatsOnDemand {
+  get(): Promise<SelfStatsServer>;
+  /** The server's URL if it was started, else undefined. */
+  readonly url: string | undefined;
+  setPids(pids: readonly number[]): void;
+  close(): Promise<void>;
+}
+
+export function selfStatsOnDemand(): SelfStatsOnDemand {
+  let started: Promise<SelfStatsServer> | null = null;
+  let server: SelfStatsServer | null = null;
+  return {
+    get: () => {
+      started ??= startSelfStats().then((s) => {
+        server = s;
+        return s;
+      });
+      return started;
+    },
+    get url() {
+      return server?.url;
+    },
+    setPids: (pids) => server?.setPids(pids),
+    close: async () => {
+      await server?.close();
+    },
+  };
+}

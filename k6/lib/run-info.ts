@@ -6,7 +6,7 @@
 
 import { TAGS } from '../../lib/registry.ts';
 import { ENV, type Env, type SuiteConfig } from './config.ts';
-import { formatTargets, withoutHeaderValues } from './targets.ts';
+import { formatTargets, type Target, withoutHeaderValues } from './targets.ts';
 
 /**
  * The tags that name a sample's load generator: the suite's own `instance` (`--instances`
@@ -22,13 +22,28 @@ export function instanceOf(tags: Readonly<Record<string, string | undefined>>): 
   return undefined;
 }
 
-/** The environment that makes readConfig() return this configuration again. */
-export function runEnv(config: SuiteConfig, instances: number): Record<string, string> {
+/**
+ * Where one k6 process of the runner runs: what k6 itself needs beyond the plan. Given, the
+ * header values stay in TARGETS (k6 sends them); without it the environment is the record
+ * of the run (run_info), which keeps them out.
+ */
+export interface K6Place {
+  readonly testid: string;
+  readonly resultsDir: string;
+  /** 1-based, when several k6 processes share the run. */
+  readonly instance?: number;
+}
+
+/**
+ * The environment that makes readConfig() return this configuration again: the one writer of
+ * k6's environment, for the runner (with `place`), the operator and the run's record.
+ */
+export function runEnv(config: SuiteConfig, instances: number, place?: K6Place): Record<string, string> {
   const env: Record<string, string> = {
     [ENV.mode]: config.mode,
     [ENV.targets]: formatTargets(
       config.targets
-        .map(withoutHeaderValues)
+        .map(place ? (t: Target) => t : withoutHeaderValues)
         .map((t) =>
           t.model === 'sync' && config.workersGiven[t.name]
             ? Object.assign({}, t, { workers: config.workers[t.name] })
@@ -47,6 +62,11 @@ export function runEnv(config: SuiteConfig, instances: number): Record<string, s
   // Only whether it was there matters to the plan (its thresholds list k6's own CPU).
   if (config.sweep.selfStatsUrl) env[ENV.selfStatsUrl] = config.sweep.selfStatsUrl;
   if (config.k6Version) env[ENV.k6Version] = config.k6Version;
+  if (place) {
+    env[ENV.testid] = place.testid;
+    env[ENV.resultsDir] = place.resultsDir;
+    if (place.instance !== undefined) env[ENV.instance] = String(place.instance);
+  }
   return env;
 }
 
