@@ -12,7 +12,8 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-import { cpuUndecided, type Target } from '../k6/lib/targets.ts';
+import { cpuUndecided } from '../k6/lib/black-box.ts';
+import type { Target } from '../k6/lib/targets.ts';
 
 /** Kernel clock ticks per second (USER_HZ): 100 on every Linux build this runs on. */
 export const TICKS = 100;

@@ -2,9 +2,10 @@
 // upstream); then each checked against the route contract, its W read from /health and its
 // CPU probe placed. A user's own target is never started: it must answer at its URL.
 
+import { cpuUndecided } from '../k6/lib/black-box.ts';
 import type { SuiteConfig } from '../k6/lib/config.ts';
 import { ENV } from '../k6/lib/config.ts';
-import { cpuUndecided, isBuiltin, type Target } from '../k6/lib/targets.ts';
+import { isBuiltin, type Target } from '../k6/lib/targets.ts';
 import { TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts';
 import { checkContract } from './contract.ts';
 import { placeCpu } from './proc-tree.ts';

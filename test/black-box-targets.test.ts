@@ -10,17 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { cpuMeasuredBy, readRequestFiles } from '../k6/lib/black-box.ts';
 import { readConfig } from '../k6/lib/config.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
 import { declaredRequests } from '../k6/lib/request.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
-import {
-  cpuMeasuredBy,
-  formatTargets,
-  parseTargets,
-  readRequestFiles,
-  type Target,
-} from '../k6/lib/targets.ts';
+import { formatTargets, parseTargets, type Target } from '../k6/lib/targets.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { METRICS } from '../lib/registry.ts';
 import { checkContract } from '../scripts/contract.ts';

@@ -3,7 +3,7 @@
 // The k6 script must run without the runner too (docker compose runs `k6 run dist/suite.js`
 // with only env set), so nothing here may depend on the runner.
 
-import { SCENARIOS, type ScenarioName, STRESS_OPEN_SCENARIO, SWEEP } from '../../lib/registry.ts';
+import { SCENARIOS, type ScenarioName, STRESS_OPEN_SCENARIO, SWEEP, UPSTREAM } from '../../lib/registry.ts';
 import { parseTargets, pickReference, REFERENCE_ENV, TARGETS_ENV, type Target } from './targets.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -54,6 +54,8 @@ export interface SuiteConfig {
   readonly sloP95Ms: number | null;
   /** Reported in summary.json when the runner passes it (k6 itself cannot tell its version). */
   readonly k6Version: string | undefined;
+  /** The upstream the targets wait on: the suite sets its IO profile per slot and reads its IO usage. */
+  readonly upstreamUrl: string | undefined;
 }
 
 export const DEFAULT_SLOT_SECONDS = 12;
@@ -89,6 +91,8 @@ export const ENV = {
   sloP95Ms: 'SLO_P95_MS',
   /** This process's `instance` tag (`--instances`); k6-operator tags its runners `instance_id` itself. */
   instance: 'K6_INSTANCE',
+  /** The upstream's URL, the same variable the servers read (k6/lib/io-usage.ts). */
+  upstreamUrl: UPSTREAM.urlEnv,
 } as const;
 
 function positiveNumber(env: Env, name: string, fallback: number): number {
@@ -172,6 +176,7 @@ export function readConfig(env: Env): SuiteConfig {
     testid: env[ENV.testid]?.trim() || undefined,
     instances: positiveNumber(env, ENV.instances, 1),
     sloP95Ms: env[ENV.sloP95Ms]?.trim() ? positiveNumber(env, ENV.sloP95Ms, 1) : null,
+    upstreamUrl: env[ENV.upstreamUrl]?.trim().replace(/\/+$/, '') || undefined,
   };
 }
 

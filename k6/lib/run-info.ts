@@ -5,8 +5,9 @@
 // distributed run leave no other common record).
 
 import { TAGS } from '../../lib/registry.ts';
+import { withoutHeaderValues } from './black-box.ts';
 import { ENV, type Env, type SuiteConfig } from './config.ts';
-import { formatTargets, type Target, withoutHeaderValues } from './targets.ts';
+import { formatTargets, type Target } from './targets.ts';
 
 /**
  * The tags that name a sample's load generator: the suite's own `instance` (`--instances`

@@ -12,9 +12,7 @@ import {
   STRESS_OPEN_SCENARIO,
 } from '../../lib/registry.ts';
 import { expectedSpeedup, workerSlots } from '../../lib/theory.ts';
-import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
-import type { SuiteConfig } from './config.ts';
-import { buildDecision, type Decision } from './decision.ts';
+import { cpuMeasuredBy } from './black-box.ts';
 import {
   type OpenServerFigures,
   openServerFigures,
@@ -27,7 +25,10 @@ import {
 import { type K6SummaryData, metricValue, readSetup, type SetupData, testRunSeconds } from './k6-data.ts';
 import type { Plan } from './plan.ts';
 import { aggregate } from './speedup.ts';
-import { type CpuSource, cpuMeasuredBy } from './targets.ts';
+import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
+import type { SuiteConfig } from './config.ts';
+import { buildDecision, type Decision } from './decision.ts';
+import type { CpuSource } from './targets.ts';
 import type { ThresholdSpec } from './thresholds.ts';
 
 // Where the data types and checks live since the pipeline was split; kept importable from here
