@@ -355,6 +355,10 @@ export const METRICS = {
   sweepK6CpuPercent: 'sweep_k6_cpu_percent',
   /** Gauge, sweep: the whole machine's busy CPU in a slot's window, percent of all cores. */
   sweepMachineBusyPercent: 'sweep_machine_busy_percent',
+  /** Counter: IO calls the upstream answered in full during a slot (its /profile/usage), one point per slot. */
+  upstreamIoCalls: 'upstream_io_calls',
+  /** Counter: the seconds of IO those calls waited, as the upstream was asked to wait them. */
+  upstreamIoSeconds: 'upstream_io_seconds',
 } as const;
 
 export const TAGS = {
@@ -380,7 +384,14 @@ export const TAGS = {
 } as const;
 
 /** `name` tag values: the measured IO requests and the CPU sampler's polls (kept apart in every query). */
-export const REQUEST_NAMES = { io: '/io', stream: '/stream', stats: '/stats', health: '/health' } as const;
+export const REQUEST_NAMES = {
+  io: '/io',
+  stream: '/stream',
+  stats: '/stats',
+  health: '/health',
+  /** The upstream's profile routes, set and read by the CPU sampler (k6/upstream.ts). */
+  profile: '/profile',
+} as const;
 
 export type Phase = 'warmup' | 'measure';
 

@@ -20,6 +20,7 @@ import { instancesWithVus, SAMPLER_INSTANCE, startSpread } from '../k6/lib/segme
 import { buildSummary } from '../k6/lib/summary.ts';
 import { buildSweep } from '../k6/lib/sweep.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
+import { ioUsageSpecs } from '../k6/lib/io-usage.ts';
 import { INFLUXDB, METRICS } from '../lib/registry.ts';
 import { parseFlags } from './args.ts';
 import {
@@ -80,7 +81,7 @@ export async function buildReport(
   const dir = path.resolve(ROOT, args.resultsDir || env[ENV.resultsDir] || 'results');
   const config = readConfig(Object.assign({}, runEnv, { [ENV.testid]: testid, [ENV.resultsDir]: dir }));
   const plan = buildPlan(config);
-  const specs = thresholdSpecs(plan);
+  const specs = [...thresholdSpecs(plan), ...ioUsageSpecs(plan, config.upstreamUrl)];
   const instances = await readInstances(influx, testid);
   const expected = config.instances;
   const workers = JSON.parse(info.workers) as Record<string, number>;

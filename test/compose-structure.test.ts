@@ -206,6 +206,8 @@ describe('docker-compose.yml', () => {
       const stats = statsOf(name);
       if (stats) assert.equal(k6.environment?.[stats.urlEnv], `http://${name}:${stats.port}`);
     }
+    // The suite sets the upstream's IO profile per slot (a black-box target's IO) and reads its usage.
+    assert.equal(k6.environment?.[UPSTREAM.urlEnv], `http://upstream:${UPSTREAM.port}`);
     for (const variable of ['SYNC_WORKERS', 'TARGETS', 'REFERENCE'])
       assert.ok(variable in (k6.environment ?? {}), variable);
     // It waits for the services a plain `up` starts; the python profile's are checked by TARGETS.

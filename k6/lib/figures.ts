@@ -44,6 +44,9 @@ export interface ServerFigures {
   readonly ttftP50?: number | null;
   readonly ttftP95?: number | null;
   readonly tokensPerSecond?: number | null;
+  /** When the run read the upstream's usage (k6/lib/io-usage.ts): IO calls and IO seconds per request. */
+  readonly ioCallsPerRequest?: number;
+  readonly ioSecondsPerRequest?: number;
 }
 
 export interface OpenServerFigures extends ServerFigures {

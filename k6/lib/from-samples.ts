@@ -27,6 +27,8 @@ export const METRIC_KINDS: Readonly<Record<string, MetricKind>> = {
   [METRICS.sweepK6CpuPercent]: 'gauge',
   [METRICS.sweepMachineBusyPercent]: 'gauge',
   [SUITE_METRICS.syncDrained]: 'rate',
+  [METRICS.upstreamIoCalls]: 'counter',
+  [METRICS.upstreamIoSeconds]: 'counter',
 };
 
 /** `metric{k:v,...}` -> its name and tag filter (the inverse of thresholds.ts submetric()). */

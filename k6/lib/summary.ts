@@ -25,6 +25,7 @@ import {
 import { type K6SummaryData, metricValue, readSetup, type SetupData, testRunSeconds } from './k6-data.ts';
 import type { Plan } from './plan.ts';
 import { aggregate } from './speedup.ts';
+import { type IoTarget, ioFigures, ioLoad, withIo } from './io-usage.ts';
 import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
 import type { SuiteConfig } from './config.ts';
 import { buildDecision, type Decision } from './decision.ts';
@@ -82,6 +83,8 @@ export interface TargetInfo {
   /** Async targets whose /health reports `workers`: P event-loop processes. */
   readonly processes?: number;
   readonly builtin: boolean;
+  /** Async: the connections its IO goes through (`pool=`), which cap it as W does a sync target. */
+  readonly pool?: number;
   /** How its CPU and RSS were read when not by its own /stats: a black-box target's. */
   readonly cpuMeasuredBy?: Exclude<CpuSource, '/stats'>;
 }
@@ -141,6 +144,7 @@ function targetInfos(plan: Plan, setup: SetupData): TargetInfo[] {
     };
     const by = cpuMeasuredBy(t);
     if (by !== '/stats') Object.assign(info, { cpuMeasuredBy: by });
+    if (t.pool !== undefined) Object.assign(info, { pool: t.pool });
     const th = threads[t.name];
     const p = processes[t.name];
     if (t.model === 'async') return p ? Object.assign(info, { processes: p }) : info;
@@ -156,6 +160,14 @@ function slotsOf(
 ): number {
   const info = targets.find((t) => t.name === name);
   return info?.model === 'sync' ? workerSlots(info) : (workers[name] ?? 1);
+}
+
+/** Each target as its IO is judged: black-box or not, with its workers, threads, processes and pool. */
+function ioTargets(plan: Plan, targets: readonly TargetInfo[]): Record<string, IoTarget> {
+  const out: Record<string, IoTarget> = {};
+  for (const t of targets)
+    out[t.name] = Object.assign({}, t, { blackBox: Boolean(plan.targets.find((p) => p.name === t.name)?.request) });
+  return out;
 }
 
 /** What the scenarios add up to: each scenario's result and the speedups the headline averages. */
@@ -183,9 +195,13 @@ function scenarioOutcome(
   const theory = reference ? expectedSpeedup(load, refTarget, { model: 'async' }) : 1;
   const variable = Boolean(first.profile || first.stream);
   const servers: Record<string, ServerFigures> = {};
-  for (const slot of slots)
-    servers[slot.server] = serverFigures(data, slot, slotsOf(targets, slot.server, workers));
+  const io = ioTargets(plan, targets);
+  for (const slot of slots) {
+    const fig = serverFigures(data, slot, slotsOf(targets, slot.server, workers));
+    servers[slot.server] = withIo(fig, data, slot, io[slot.server] ?? { model: slot.model, blackBox: false });
+  }
   const ref = reference ? servers[reference] : undefined;
+  const refLoad = ioLoad(load, ref, io[reference ?? ''] ?? { model: 'sync', blackBox: false });
   const speedup: Record<string, SpeedupFigures> = {};
   const checks: Check[] = [];
   const latency: (number | null)[] = [];
@@ -193,7 +209,8 @@ function scenarioOutcome(
   for (const target of targets) {
     const fig = servers[target.name];
     if (!fig || !ref || !reference || target.name === reference) continue;
-    const figures = speedupFigures(ref, fig, expectedSpeedup(load, refTarget, target));
+    const own = ioLoad(load, fig, io[target.name] ?? { model: target.model, blackBox: false });
+    const figures = speedupFigures(ref, fig, expectedSpeedup(refLoad, refTarget, target, own));
     speedup[target.name] = figures;
     if (target.model === 'async') {
       latency.push(figures.latency);
@@ -239,7 +256,10 @@ function openModelResult(
   if (!first?.arrivals) return null;
   const servers: Record<string, OpenServerFigures> = {};
   for (const slot of openSlots)
-    servers[slot.server] = openServerFigures(data, slot, slotsOf(targets, slot.server, workers));
+    servers[slot.server] = Object.assign(
+      openServerFigures(data, slot, slotsOf(targets, slot.server, workers)),
+      ioFigures(data, slot),
+    );
   return {
     name: STRESS_OPEN_SCENARIO,
     vus: first.vus,

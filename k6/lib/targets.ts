@@ -22,6 +22,7 @@ import {
 } from '../../lib/registry.ts';
 import { blackBoxTarget, parseHeader } from './black-box.ts';
 import { escapeValue, positiveInt, TARGETS_ENV, unescapeValue } from './target-values.ts';
+import { withPool } from './target-pool.ts';
 
 /** How a target's CPU and RSS are read, as the summary says it. */
 export type CpuSource = '/stats' | 'process tree' | 'not measured';
@@ -53,6 +54,8 @@ export interface Target {
   readonly workers?: number;
   /** Sync targets: T threads per worker (gthread; `threads=` or /health), when more than one. */
   readonly threads?: number;
+  /** Async targets: P connections its IO goes through (`pool=`), which cap it as W does. */
+  readonly pool?: number;
   /** A target of the registry, as opposed to one a user named by URL. */
   readonly builtin: boolean;
   /** A black-box target: the request it is sent instead of /io. */
@@ -73,7 +76,7 @@ export const REFERENCE_ENV = 'REFERENCE';
 
 /** k6 scenario names allow [A-Za-z0-9_-]; `_` separates scenario and target in a slot id. */
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const USER_KEYS = ['model', 'workers', 'threads', 'stats', 'framework'] as const;
+const USER_KEYS = ['model', 'workers', 'threads', 'pool', 'stats', 'framework'] as const;
 /** Keys that make an entry a black-box target, or only apply to one; `header` may repeat. */
 const BLACK_BOX_KEYS = ['path', 'method', 'body', 'header', 'headers', 'pid', 'cpu'] as const;
 const KEYS = [...USER_KEYS, ...BLACK_BOX_KEYS] as const;
@@ -175,7 +178,7 @@ function parseEntry(entry: string, env: Env): Target {
     });
     if (opts.workers)
       Object.assign(placed, { workers: positiveInt(opts.workers, `${TARGETS_ENV}: workers of '${name}'`) });
-    return withThreads(placed, opts.threads);
+    return withPool(withThreads(placed, opts.threads), opts.pool, TARGETS_ENV);
   }
   const model = opts.model;
   if (model !== 'sync' && model !== 'async') {
@@ -208,7 +211,7 @@ function parseEntry(entry: string, env: Env): Target {
       `${TARGETS_ENV}: '${name}' is a sync black-box target: declare its workers=W (it has no /health to read W from)`,
     );
   }
-  target = withThreads(target, opts.threads);
+  target = withPool(withThreads(target, opts.threads), opts.pool, TARGETS_ENV);
   return blackBox ? blackBoxTarget(target, opts, headers) : target;
 }
 
@@ -295,6 +298,7 @@ export function formatTargets(targets: readonly Target[]): string {
       if (!t.builtin) parts.push(`model=${t.model}`);
       if (t.workers !== undefined) parts.push(`workers=${t.workers}`);
       if (t.threads !== undefined) parts.push(`threads=${t.threads}`);
+      if (t.pool !== undefined) parts.push(`pool=${t.pool}`);
       if (t.statsUrl !== t.url && t.statsUrl !== '') parts.push(`stats=${t.statsUrl}`);
       // The label parsing gives anyway is left out: TARGETS stays as the user wrote it.
       if (!t.builtin && t.framework !== defaultFramework(t.name, t.model))

@@ -86,12 +86,17 @@ export const MAX_ERROR_RATE = 0.01;
  * does not shrink when the delays do. A sync server that got faster (stopped queuing) passes
  * this bound but fails the speedup check; an async server that queues fails both.
  */
-export function p95BoundMs(slot: Pick<Slot, 'model' | 'vus' | 'delaySeconds'>, syncWorkers: number): number {
+export function p95BoundMs(
+  slot: Pick<Slot, 'model' | 'vus' | 'delaySeconds'>,
+  syncWorkers: number,
+  pool?: number,
+): number {
   const d = slot.delaySeconds * 1000;
+  // An async target behind a pool of P queues for a connection as a sync one does for a worker.
   const bound =
-    slot.model === 'async'
+    slot.model === 'async' && pool === undefined
       ? ASYNC_P95_FACTOR * d
-      : SYNC_P95_FACTOR * Math.ceil(queueFactor(slot.vus, syncWorkers)) * d;
+      : SYNC_P95_FACTOR * Math.ceil(queueFactor(slot.vus, pool ?? syncWorkers)) * d;
   return Math.round(bound + OVERHEAD_ALLOWANCE_MS);
 }
 
@@ -137,7 +142,7 @@ export function thresholdSpecs(plan: Plan): ThresholdSpec[] {
         add(keys.machineBusyPercent, 'value>=0', false, 'machine CPU busy (reported)');
       }
     } else if (slot.kind === 'closed') {
-      const bound = p95BoundMs(slot, slot.workers);
+      const bound = p95BoundMs(slot, slot.workers, plan.targets.find((t) => t.name === slot.server)?.pool);
       add(
         keys.failed,
         `rate<${MAX_ERROR_RATE}`,
