@@ -78,6 +78,7 @@ export function metUpTo(name: string, options: readonly ScenarioOption[]): numbe
   return Math.max(0, ...options.filter((o) => o.vus < failing).map((o) => o.vus));
 }
 
+const verb = (names: readonly string[]): string => (names.length === 1 ? 'does' : 'do');
 const list = (names: readonly string[]): string =>
   names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 
@@ -106,7 +107,7 @@ export function recommendOption(
   else if (!sync) {
     const anyAsync = asyncNames.filter((n) => options.some((o) => o.meeting.includes(n)));
     parts.push(
-      `no sync target meets the SLO at any measured N${anyAsync.length ? `; ${list(anyAsync.map(label))} do` : ''}`,
+      `no sync target meets the SLO at any measured N${anyAsync.length ? `; ${list(anyAsync.map(label))} ${verb(anyAsync)}` : ''}`,
     );
   } else if (sync.upToVus >= maxVus) {
     parts.push(
@@ -117,7 +118,9 @@ export function recommendOption(
     const asyncAbove = asyncNames.filter((n) => above.every((o) => o.meeting.includes(n)));
     parts.push(
       `${label(sync.server)} meets the SLO up to N = ${sync.upToVus}; above, ${
-        asyncAbove.length ? `only ${list(asyncAbove.map(label))} do` : 'no measured target does at every N'
+        asyncAbove.length
+          ? `only ${list(asyncAbove.map(label))} ${verb(asyncAbove)}`
+          : 'no measured target does at every N'
       }`,
     );
   }
