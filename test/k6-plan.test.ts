@@ -9,13 +9,13 @@ import {
   MIN_GAP_SECONDS,
   MIN_SLOT_CYCLES,
   type Plan,
-  samplerTicks,
   scaledDelay,
   slotEnd,
   warmupEnd,
   windowSeconds,
 } from '../k6/lib/plan.ts';
 import { firstRequestOffsetSeconds } from '../k6/lib/request.ts';
+import { samplerTicks } from '../k6/lib/sampler.ts';
 import { DEFAULT_TARGETS, SCENARIOS, STRESS_OPEN_SCENARIO } from '../lib/registry.ts';
 
 const plan = (env: Record<string, string> = {}): Plan =>

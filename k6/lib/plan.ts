@@ -131,7 +131,7 @@ export const OPEN_TIMEOUT_DELAYS = 10;
 export const OPEN_MAX_VUS_FACTOR = 2;
 
 /** Round to the millisecond, the resolution k6 durations are written in. */
-const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+export const ms = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
 /** One sync cycle: the theory's latency of W sync workers under N clients (lib/theory.ts). */
 export function cycleSeconds(vus: number, delaySeconds: number, syncWorkers: number): number {
@@ -388,54 +388,3 @@ export const slotEnd = (slot: Slot): number => ms(slot.startSeconds + slot.durat
 export const warmupEnd = (slot: Slot): number => ms(slot.startSeconds + slot.warmupSeconds);
 /** Length of the measurement window [warmup end, slot end], the denominator of throughput. */
 export const windowSeconds = (slot: Slot): number => ms(slot.durationSeconds - slot.warmupSeconds);
-
-export type TickKind = 'drain-check' | 'slot-start' | 'tick' | 'window-start' | 'window-end';
-
-export interface Tick {
-  /** Seconds from the start of the test. */
-  readonly at: number;
-  readonly slot: number;
-  readonly kind: TickKind;
-  /** Inside [warmup end, slot end]: CPU between two such ticks of a slot is the slot's. */
-  readonly inWindow: boolean;
-}
-
-/**
- * When the CPU sampler reads /stats: at each slot's start, every sample interval, exactly at
- * the warm-up end and at the slot end, so the CPU counted for a slot is the CPU spent in
- * its measurement window and nothing else. Half a gap before each slot, a `drain-check`
- * reads the sync server's /stats instead: it must have nothing in flight or queued then.
- */
-export function samplerTicks(plan: Plan): Tick[] {
-  const ticks: Tick[] = [];
-  plan.slots.forEach((slot, index) => {
-    const start = slot.startSeconds;
-    const from = warmupEnd(slot);
-    const to = slotEnd(slot);
-    ticks.push({
-      at: ms(Math.max(0, start - slot.gapSeconds / 2)),
-      slot: index,
-      kind: 'drain-check',
-      inWindow: false,
-    });
-    ticks.push({ at: start, slot: index, kind: 'slot-start', inWindow: false });
-    for (let k = 1; ; k++) {
-      const at = ms(start + k * plan.sampleIntervalSeconds);
-      if (at >= to) break;
-      // Skip grid points too close to the window edges, which get ticks of their own.
-      if (Math.abs(at - from) < plan.sampleIntervalSeconds / 4) continue;
-      if (to - at < plan.sampleIntervalSeconds / 4) continue;
-      ticks.push({ at, slot: index, kind: 'tick', inWindow: at > from });
-    }
-    ticks.push({ at: from, slot: index, kind: 'window-start', inWindow: true });
-    ticks.push({ at: to, slot: index, kind: 'window-end', inWindow: true });
-  });
-  const order: Record<TickKind, number> = {
-    'drain-check': 0,
-    'slot-start': 1,
-    tick: 2,
-    'window-start': 2,
-    'window-end': 3,
-  };
-  return ticks.sort((a, b) => a.at - b.at || a.slot - b.slot || order[a.kind] - order[b.kind]);
-}

@@ -1,7 +1,59 @@
-// The CPU sampler's arithmetic: from two consecutive /stats readings of a server, the CPU
-// percentage between them and the CPU seconds that fall inside a slot's measurement window.
+// The CPU sampler: when it reads /stats (its ticks, laid on the slot plan) and its arithmetic:
+// from two consecutive readings of a server, the CPU percentage between them and the CPU
+// seconds that fall inside a slot's measurement window.
 
-import type { Tick } from './plan.ts';
+import { ms, type Plan, slotEnd, warmupEnd } from './plan.ts';
+
+export type TickKind = 'drain-check' | 'slot-start' | 'tick' | 'window-start' | 'window-end';
+
+export interface Tick {
+  /** Seconds from the start of the test. */
+  readonly at: number;
+  readonly slot: number;
+  readonly kind: TickKind;
+  /** Inside [warmup end, slot end]: CPU between two such ticks of a slot is the slot's. */
+  readonly inWindow: boolean;
+}
+
+/**
+ * When the CPU sampler reads /stats: at each slot's start, every sample interval, exactly at
+ * the warm-up end and at the slot end, so the CPU counted for a slot is the CPU spent in
+ * its measurement window and nothing else. Half a gap before each slot, a `drain-check`
+ * reads the sync server's /stats instead: it must have nothing in flight or queued then.
+ */
+export function samplerTicks(plan: Plan): Tick[] {
+  const ticks: Tick[] = [];
+  plan.slots.forEach((slot, index) => {
+    const start = slot.startSeconds;
+    const from = warmupEnd(slot);
+    const to = slotEnd(slot);
+    ticks.push({
+      at: ms(Math.max(0, start - slot.gapSeconds / 2)),
+      slot: index,
+      kind: 'drain-check',
+      inWindow: false,
+    });
+    ticks.push({ at: start, slot: index, kind: 'slot-start', inWindow: false });
+    for (let k = 1; ; k++) {
+      const at = ms(start + k * plan.sampleIntervalSeconds);
+      if (at >= to) break;
+      // Skip grid points too close to the window edges, which get ticks of their own.
+      if (Math.abs(at - from) < plan.sampleIntervalSeconds / 4) continue;
+      if (to - at < plan.sampleIntervalSeconds / 4) continue;
+      ticks.push({ at, slot: index, kind: 'tick', inWindow: at > from });
+    }
+    ticks.push({ at: from, slot: index, kind: 'window-start', inWindow: true });
+    ticks.push({ at: to, slot: index, kind: 'window-end', inWindow: true });
+  });
+  const order: Record<TickKind, number> = {
+    'drain-check': 0,
+    'slot-start': 1,
+    tick: 2,
+    'window-start': 2,
+    'window-end': 3,
+  };
+  return ticks.sort((a, b) => a.at - b.at || a.slot - b.slot || order[a.kind] - order[b.kind]);
+}
 
 /** The fields of a server's GET /stats the suite reads. */
 export interface ServerStats {
