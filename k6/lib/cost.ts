@@ -109,10 +109,14 @@ export interface AsyncCost {
   readonly rssPerProcessBytes: number | null;
 }
 
-export interface WhatItTakes {
+/** Which load a figure was measured under: the scenario, its N clients and its mean IO delay, seconds. */
+export interface ScenarioLoad {
   readonly scenario: string;
   readonly vus: number;
   readonly delaySeconds: number;
+}
+
+export interface WhatItTakes extends ScenarioLoad {
   readonly sync: readonly SyncCost[];
   readonly async: readonly AsyncCost[];
 }

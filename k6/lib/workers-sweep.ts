@@ -5,6 +5,7 @@
 // Pure: it reads the summaries of the runs.
 
 import { theoryLatencySeconds, theoryThroughput } from '../../lib/theory.ts';
+import type { ScenarioLoad } from './cost.ts';
 import type { Summary } from './summary.ts';
 
 /** W = 1, 2, 4, 8, 16, 32 unless WORKERS_SWEEP names others. */
@@ -49,10 +50,7 @@ export interface WorkersTarget {
   readonly note: string;
 }
 
-export interface WorkersSweep {
-  readonly scenario: string;
-  readonly vus: number;
-  readonly delaySeconds: number;
+export interface WorkersSweep extends ScenarioLoad {
   readonly sweep: readonly number[];
   readonly targets: readonly WorkersTarget[];
   /** The async targets measured beside them (their figures from the run at the largest W). */
