@@ -11,6 +11,7 @@ import { asyncSpeedup } from '../lib/theory.ts';
 import { k6DataArtifact, summaryArtifacts, sweepArtifacts } from './lib/artifacts.ts';
 import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
+import { ioUsageSpecs } from './lib/io-usage.ts';
 import { machineReadableRequested, readSummaryData } from './lib/k6-summary-data.ts';
 import { buildPlan } from './lib/plan.ts';
 import {
@@ -35,15 +36,18 @@ import { buildSummary, type SetupData } from './lib/summary.ts';
 import { buildSweep } from './lib/sweep.ts';
 import type { Target } from './lib/targets.ts';
 import { k6Thresholds, measuredRoute, SUITE_METRICS, thresholdSpecs } from './lib/thresholds.ts';
+import { recordUsage, setProfile, upstreamStatus } from './upstream.ts';
 
 const config = readConfig(__ENV);
 const plan = buildPlan(config);
 const ticks = samplerTicks(plan);
-const specs = thresholdSpecs(plan);
+const specs = [...thresholdSpecs(plan), ...ioUsageSpecs(plan, config.upstreamUrl)];
+const upstream = config.upstreamUrl;
 
 export const options = {
   tags: runTags(__ENV),
-  scenarios: k6Scenarios(plan, ticks.length),
+  // With an upstream, one iteration after the last tick reads the last slot's IO usage.
+  scenarios: k6Scenarios(plan, ticks.length + (upstream ? 1 : 0)),
   thresholds: k6Thresholds(specs),
   // Every tag is built into every sample k6 makes (about ten per request), and the generator
   // shares the machine with the servers it measures: only the tags something reads are kept.
@@ -157,6 +161,13 @@ export function setup(): SetupData {
       sleep(DRAIN_POLL_SECONDS);
     }
   }
+  if (!upstream) {
+    console.log(`IO per request not measured: no upstream URL (${ENV.upstreamUrl}) to set the slots' IO on`);
+  } else if (upstreamStatus(upstream) !== 200) {
+    fail(
+      `${upstream}/profile does not answer: the upstream at ${ENV.upstreamUrl} must be this project's (npm run servers)`,
+    );
+  }
   runInfo.add(1, {
     config: JSON.stringify(runEnv(config, config.instances)),
     workers: JSON.stringify(workers),
@@ -251,13 +262,23 @@ const theoryShown: Record<string, boolean> = {};
 /** The CPU sampler: one iteration per tick of the plan (see samplerTicks). */
 export function sampleStats(data: SetupData): void {
   const tick = ticks[exec.scenario.iterationInTest];
-  if (!tick) return;
+  if (!tick) {
+    if (upstream) lastUsage(upstream);
+    return;
+  }
   const wait = exec.scenario.startTime + tick.at * 1000 - Date.now();
   if (wait > 0) sleep(wait / 1000);
   const slot = plan.slots[tick.slot];
   if (!slot) return;
   const tags = slotTags(slot);
 
+  if (tick.kind === 'drain-check' && upstream) {
+    // Set in the gap, before the slot's first request; then the previous slot's usage, read
+    // until this slot starts (its last calls may still be answered).
+    setProfile(upstream, slot);
+    const before = plan.slots[tick.slot - 1];
+    if (before) recordUsage(upstream, before, exec.scenario.startTime + slot.startSeconds * 1000);
+  }
   if (tick.kind === 'drain-check') {
     // In the gap before the slot: every sync server must have answered everything by now.
     for (const t of syncTargets) {
@@ -300,6 +321,16 @@ export function sampleStats(data: SetupData): void {
   inFlight.add(m.inFlight, tags);
   if (m.cpuPercent !== undefined) cpuPercent.add(m.cpuPercent, tags);
   if (m.cpuSecondsInWindow !== undefined) cpuSeconds.add(m.cpuSecondsInWindow, tags);
+}
+
+/** The last slot's usage, once k6 cut its last requests (the end of its graceful stop). */
+function lastUsage(url: string): void {
+  const last = plan.slots[plan.slots.length - 1];
+  if (!last) return;
+  const cut =
+    exec.scenario.startTime + (last.startSeconds + last.durationSeconds + last.gracefulStopSeconds) * 1000;
+  if (cut > Date.now()) sleep((cut - Date.now()) / 1000);
+  recordUsage(url, last, cut + last.gapSeconds * 1000);
 }
 
 let windowStart: GeneratorStats | null = null;
