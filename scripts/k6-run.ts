@@ -39,6 +39,7 @@ import { findOnPath, K6_INSTALL_HELP, K6_MISSING_EXIT, k6Version } from './k6-pr
 import { guardRun, type RunGuard, signalExit } from './run-guard.ts';
 import { fail, fmtDuration, log } from './run-log.ts';
 import { ensureServers, readyTargets, withReadyTargets } from './run-servers.ts';
+import { findUpstream } from './upstream-url.ts';
 import { MAX_INSTANCES } from './segments.ts';
 import { selfStatsOnDemand } from './self-stats.ts';
 import { writeArtifacts } from './write-artifacts.ts';
@@ -237,6 +238,7 @@ async function main(): Promise<number> {
 
   try {
     let config = withReadyTargets(selected, await readyTargets(servers.targets, requestedWorkers, selfStats));
+    config = Object.assign({}, config, { upstreamUrl: await findUpstream(servers.upstream, env) });
     const mode = MODES[config.mode];
     const plan = buildPlan(config);
     logReference(config);

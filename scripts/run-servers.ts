@@ -18,6 +18,8 @@ export interface Servers {
   stop: () => Promise<void>;
   /** Resolves with a message if a server this runner started dies before stop(); else never. */
   died: Promise<string>;
+  /** The upstream this runner started, when it started one. */
+  upstream?: string;
 }
 
 const never = new Promise<never>(() => {});
@@ -93,6 +95,7 @@ export async function ensureServers(
   );
   return {
     targets: placed,
+    upstream: urls.upstream,
     died,
     stop: () => {
       stopping = true;

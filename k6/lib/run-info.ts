@@ -63,6 +63,8 @@ export function runEnv(config: SuiteConfig, instances: number, place?: K6Place):
   // Only whether it was there matters to the plan (its thresholds list k6's own CPU).
   if (config.sweep.selfStatsUrl) env[ENV.selfStatsUrl] = config.sweep.selfStatsUrl;
   if (config.k6Version) env[ENV.k6Version] = config.k6Version;
+  // Whether the upstream's IO was accounted: the rebuild then reads its usage metrics too.
+  if (config.upstreamUrl) env[ENV.upstreamUrl] = config.upstreamUrl;
   if (place) {
     env[ENV.testid] = place.testid;
     env[ENV.resultsDir] = place.resultsDir;
