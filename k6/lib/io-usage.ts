@@ -124,6 +124,24 @@ export function ioLoad(load: TheoryLoad, fig: ServerFigures | undefined, target:
 }
 
 /**
+ * The loads a comparison holds the reference and a target to: when either is a black-box
+ * target, each by the IO it measured (both waited on the same upstream, so like is compared
+ * with like); else the scenario's, unchanged.
+ */
+export function comparedLoads(
+  load: TheoryLoad,
+  reference: { readonly fig: ServerFigures | undefined; readonly target: IoTarget },
+  compared: { readonly fig: ServerFigures | undefined; readonly target: IoTarget },
+): { readonly reference: TheoryLoad; readonly target: TheoryLoad } {
+  const measured = reference.target.blackBox || compared.target.blackBox;
+  const as = (t: IoTarget) => Object.assign({}, t, { blackBox: measured });
+  return {
+    reference: ioLoad(load, reference.fig, as(reference.target)),
+    target: ioLoad(load, compared.fig, as(compared.target)),
+  };
+}
+
+/**
  * A slot's figures with its IO per request, when read; and, for a black-box target or one
  * behind a pool, the theory's mean latency from the load and slots it really has.
  */

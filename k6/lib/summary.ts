@@ -25,7 +25,7 @@ import {
 import { type K6SummaryData, metricValue, readSetup, type SetupData, testRunSeconds } from './k6-data.ts';
 import type { Plan } from './plan.ts';
 import { aggregate } from './speedup.ts';
-import { type IoTarget, ioFigures, ioLoad, withIo } from './io-usage.ts';
+import { comparedLoads, type IoTarget, ioFigures, withIo } from './io-usage.ts';
 import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
 import type { SuiteConfig } from './config.ts';
 import { buildDecision, type Decision } from './decision.ts';
@@ -201,7 +201,7 @@ function scenarioOutcome(
     servers[slot.server] = withIo(fig, data, slot, io[slot.server] ?? { model: slot.model, blackBox: false });
   }
   const ref = reference ? servers[reference] : undefined;
-  const refLoad = ioLoad(load, ref, io[reference ?? ''] ?? { model: 'sync', blackBox: false });
+  const refIo = { fig: ref, target: io[reference ?? ''] ?? { model: 'sync' as const, blackBox: false } };
   const speedup: Record<string, SpeedupFigures> = {};
   const checks: Check[] = [];
   const latency: (number | null)[] = [];
@@ -209,8 +209,15 @@ function scenarioOutcome(
   for (const target of targets) {
     const fig = servers[target.name];
     if (!fig || !ref || !reference || target.name === reference) continue;
-    const own = ioLoad(load, fig, io[target.name] ?? { model: target.model, blackBox: false });
-    const figures = speedupFigures(ref, fig, expectedSpeedup(refLoad, refTarget, target, own));
+    const loads = comparedLoads(load, refIo, {
+      fig,
+      target: io[target.name] ?? Object.assign({ blackBox: false }, target),
+    });
+    const figures = speedupFigures(
+      ref,
+      fig,
+      expectedSpeedup(loads.reference, refTarget, target, loads.target),
+    );
     speedup[target.name] = figures;
     if (target.model === 'async') {
       latency.push(figures.latency);
