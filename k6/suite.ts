@@ -8,11 +8,12 @@ import http from 'k6/http';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
 import { METRICS, REQUEST_NAMES, SWEEP, TAGS } from '../lib/registry.ts';
 import { asyncSpeedup } from '../lib/theory.ts';
-import { k6DataArtifact, summaryArtifacts, sweepArtifacts } from './lib/artifacts.ts';
+import { k6DataArtifact, mixArtifacts, summaryArtifacts, sweepArtifacts } from './lib/artifacts.ts';
 import { ENV, readConfig, runTags } from './lib/config.ts';
 import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { ioUsageSpecs } from './lib/io-usage.ts';
 import { machineReadableRequested, readSummaryData } from './lib/k6-summary-data.ts';
+import { buildMix } from './lib/mix.ts';
 import { buildPlan } from './lib/plan.ts';
 import {
   answered,
@@ -295,7 +296,7 @@ export function sampleStats(data: SetupData): void {
         (slot.arrivals
           ? `${Math.round(slot.arrivals.perTimeUnit / slot.arrivals.timeUnitSeconds)} req/s open model`
           : `${slot.vus} VUs`) +
-        ` × ${slot.delaySeconds} s delay, ${slot.durationSeconds} s`,
+        ` × ${slot.delaySeconds} s delay${slot.cpuMs !== undefined ? ` + ${slot.cpuMs} ms CPU` : ''}, ${slot.durationSeconds} s`,
     );
     return;
   }
@@ -360,6 +361,10 @@ export function handleSummary(raw: unknown): Record<string, string> {
     // The runner adds the last suite summary's sections to report.html when it has one.
     const sweep = buildSweep({ data, config, plan, now: new Date() });
     return Object.assign(sweepArtifacts(dir, sweep), k6DataArtifact(dir, data));
+  }
+  if (config.mode === 'mix') {
+    const mix = buildMix({ data, config, plan, now: new Date() });
+    return Object.assign(mixArtifacts(dir, mix), k6DataArtifact(dir, data));
   }
   const summary = buildSummary({ data, config, plan, specs, now: new Date() });
   const files = Object.assign(summaryArtifacts(dir, summary), k6DataArtifact(dir, data));

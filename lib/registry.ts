@@ -285,6 +285,25 @@ export const SWEEP = {
 } as const;
 
 /**
+ * The mix sweep (npm run k6:mix, docs/k6.md): N clients and one IO delay d fixed, the CPU work
+ * per request c swept, one slot per (target, c), to show where async stops paying
+ * (lib/theory.ts, crossoverCpuSeconds).
+ */
+export const MIX = {
+  /** Value of the `scenario` tag of every mix slot; `cpu_ms` (TAGS.cpu) tells the points apart. */
+  scenario: 'mix',
+  vus: 20,
+  delaySeconds: 0.1,
+  cpuMs: [0, 1, 2, 5, 10, 20, 50, 100, 200],
+  /** Slot length before the time scale; a slot is never shorter than six of its own cycles. */
+  slotSeconds: 10,
+  /** A slot whose six theoretical cycles pass this (before the time scale) is skipped and said. */
+  maxSlotSeconds: 60,
+  /** What the mix measures when TARGETS is not set: sync, one event loop, one per core. */
+  targets: ['express', 'koa', 'fastify-cluster'],
+} as const;
+
+/**
  * Tag value of the open-model (arrival-rate) variant of the stress scenario. It is kept out
  * of the closed-model rows (its requests are not the theory's closed loop) and reported apart.
  */
@@ -371,6 +390,8 @@ export const TAGS = {
   name: 'name',
   /** Sweep slots: the number of concurrent clients N, as a decimal string. */
   clients: 'clients',
+  /** Mix slots: the CPU work per request c in ms, as a decimal string. */
+  cpu: 'cpu_ms',
   /** The run every sample belongs to (k6's convention), and the load generator that sent it. */
   testid: 'testid',
   instance: 'instance',

@@ -2,12 +2,14 @@
 // checks k6, builds the bundle, reuses or starts the servers, reads W, picks the InfluxDB
 // output, runs k6 and turns the speedup check into the exit code.
 //
-//   tsx scripts/k6-run.ts [--smoke] [--sweep] [--start] [--instances N] [--scenarios medium,high]
+//   tsx scripts/k6-run.ts [--smoke] [--sweep | --mix] [--start] [--instances N] [--scenarios medium,high]
 //                         [--targets express,koa,flask] [--reference name]
 //
 // --smoke      TIME_SCALE=0.1 (unless TIME_SCALE is set): the five scenarios in about 75 s;
 //              with --sweep: N = 1, 10, 100 at TIME_SCALE=0.2, in about a minute.
 // --sweep      the concurrency sweep (MODE=sweep): every target at N = 1 ... 2000 clients.
+// --mix        the mix sweep (MODE=mix): CPU work per request c = 0 ... 200 ms at N = 20;
+//              with --smoke: N = 5, c = 0, 50, 100, 200 ms in under a minute.
 // --scenarios  same as SCENARIOS=...
 // --targets    same as TARGETS=... (built-in names, or name=url;model=... for your own server)
 // --reference  same as REFERENCE=... (the sync target the speedups are computed against)
@@ -21,12 +23,14 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FILES, summaryArtifacts } from '../k6/lib/artifacts.ts';
 import { readRequestFiles } from '../k6/lib/black-box.ts';
 import { EXIT, exitCode, failures } from '../k6/lib/checks.ts';
 import { ENV, type Env, type Mode, readConfig, type SuiteConfig } from '../k6/lib/config.ts';
+import type { MixResult } from '../k6/lib/mix.ts';
 import { buildPlan, type Plan } from '../k6/lib/plan.ts';
 import type { Summary } from '../k6/lib/summary.ts';
 import type { SweepResult } from '../k6/lib/sweep.ts';
@@ -39,9 +43,9 @@ import { findOnPath, K6_INSTALL_HELP, K6_MISSING_EXIT, k6Version } from './k6-pr
 import { guardRun, type RunGuard, signalExit } from './run-guard.ts';
 import { fail, fmtDuration, log } from './run-log.ts';
 import { ensureServers, readyTargets, withReadyTargets } from './run-servers.ts';
-import { findUpstream } from './upstream-url.ts';
 import { MAX_INSTANCES } from './segments.ts';
 import { selfStatsOnDemand } from './self-stats.ts';
+import { findUpstream } from './upstream-url.ts';
 import { writeArtifacts } from './write-artifacts.ts';
 
 export { influxOutput } from './influx-output.ts';
@@ -53,6 +57,12 @@ const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
 export const SMOKE_TIME_SCALE = 0.1;
 /** The smoke sweep: three points, a fifth of the delays; about a minute with four targets. */
 export const SMOKE_SWEEP = { vus: '1,10,100', timeScale: 0.2 } as const;
+
+/**
+ * The smoke mix: four c values around the crossover at N = 5, so a CPU-bound slot's cycle (N·c
+ * for one event loop) stays about a second; c/d, and so the crossover, is the full run's.
+ */
+export const SMOKE_MIX = { vus: '5', cpuMs: '0,50,100,200', timeScale: 0.2 } as const;
 
 /** What one k6 run of a mode needs from the runner, around the common flow of main(). */
 interface RunMode {
@@ -109,6 +119,29 @@ const MODES: Record<Mode, RunMode> = {
       return guard.stoppedEarly() ?? code;
     },
   },
+  mix: {
+    flag: 'mix',
+    smoke: {
+      [ENV.timeScale]: String(SMOKE_MIX.timeScale),
+      [ENV.mixVus]: SMOKE_MIX.vus,
+      [ENV.mixCpuMs]: SMOKE_MIX.cpuMs,
+    },
+    describe: (config) =>
+      `mix N = ${config.mix.vus}, d = ${config.mix.delaySeconds} s, c = ${config.mix.cpuMs.join(', ')} ms`,
+    // The theory's K is this machine's cores, where the servers run, unless CORES says otherwise.
+    async prepare(config, plan) {
+      for (const s of plan.skipped) log(`${s.server} not measured at c = ${s.cpuMs} ms: ${s.reason}`);
+      if (config.mix.cores !== undefined) return config;
+      return Object.assign({}, config, {
+        mix: Object.assign({}, config.mix, { cores: availableParallelism() }),
+      });
+    },
+    written: FILES.mix,
+    finish(_resultsDir, shown, code, guard) {
+      log(`results: ${shown}/{${FILES.mix},${FILES.report}}`);
+      return guard.stoppedEarly() ?? code;
+    },
+  },
 };
 
 interface Args {
@@ -126,7 +159,7 @@ interface Args {
 const MODE_FLAGS = (Object.entries(MODES) as [Mode, RunMode][]).filter(([, m]) => m.flag);
 
 const USAGE =
-  'usage: npm run k6:stress -- [--smoke] [--sweep] [--start] [--instances N] [--scenarios a,b] [--targets a,b] [--reference name]';
+  'usage: npm run k6:stress -- [--smoke] [--sweep | --mix] [--start] [--instances N] [--scenarios a,b] [--targets a,b] [--reference name]';
 
 export function parseArgs(argv: readonly string[]): Args {
   const modeOptions = Object.fromEntries(MODE_FLAGS.map(([, m]) => [m.flag, { type: 'boolean' as const }]));
@@ -182,16 +215,19 @@ export function newTestid(now = new Date()): string {
 
 /**
  * report.html holds what the results directory has: the suite's summary with the last sweep's
- * section after it, when both are there (k6 writes only the half its run made).
+ * and mix sweep's sections after it, when they are there (k6 writes only the part its run made).
  */
 export function combineReport(resultsDir: string): void {
-  const summaryPath = path.join(resultsDir, FILES.summary);
-  const sweepPath = path.join(resultsDir, FILES.sweep);
-  if (!existsSync(summaryPath) || !existsSync(sweepPath)) return;
-  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary;
-  const sweep = JSON.parse(readFileSync(sweepPath, 'utf8')) as SweepResult;
+  const read = <T>(file: string): T | undefined => {
+    const at = path.join(resultsDir, file);
+    return existsSync(at) ? (JSON.parse(readFileSync(at, 'utf8')) as T) : undefined;
+  };
+  const summary = read<Summary>(FILES.summary);
+  const sweep = read<SweepResult>(FILES.sweep);
+  const mix = read<MixResult>(FILES.mix);
+  if (!summary || (!sweep && !mix)) return;
   const report = `${resultsDir}/${FILES.report}`;
-  writeArtifacts({ [report]: summaryArtifacts(resultsDir, summary, sweep)[report] ?? '' });
+  writeArtifacts({ [report]: summaryArtifacts(resultsDir, summary, sweep, mix)[report] ?? '' });
 }
 
 function logReference(config: SuiteConfig): void {

@@ -14,7 +14,7 @@ export type TestGroup = 'unit' | 'servers' | 'e2e';
 
 const SERVERS = /^(servers-|fuzz-servers|faults-servers|proc-tree|upstream-apis|black-box-targets|examples)/;
 const E2E =
-  /^(k6-e2e|k6-workers|k6-runner|k6-distributed|k6-summary-data|k6-operator|k6-bundle|faults-runner|grafana-influx)\./;
+  /^(k6-e2e|k6-mix-e2e|k6-workers|k6-runner|k6-distributed|k6-summary-data|k6-operator|k6-bundle|faults-runner|grafana-influx)\./;
 
 /** Which group a test file belongs to: a file that starts nothing is a unit test. */
 export function groupOf(file: string): TestGroup {

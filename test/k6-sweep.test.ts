@@ -73,7 +73,7 @@ describe('sweep plan', () => {
 
   it('rejects a bad list of clients', () => {
     assert.throws(() => sweepConfig({ SWEEP_VUS: '1,x' }), /SWEEP_VUS must list whole numbers/);
-    assert.throws(() => readConfig({ MODE: 'curve' }), /MODE must be suite or sweep/);
+    assert.throws(() => readConfig({ MODE: 'curve' }), /MODE must be suite, sweep/);
   });
 });
 

@@ -4,7 +4,9 @@
 // and rendered here only.
 
 import { renderJunit } from './junit.ts';
+import type { MixResult } from './mix.ts';
 import { renderReport } from './report.ts';
+import { renderMixReport, renderMixSection, renderMixTable } from './report-mix.ts';
 import { renderSweepReport, renderSweepSection, renderSweepTable } from './report-sweep.ts';
 import type { Summary } from './summary.ts';
 import type { SweepResult } from './sweep.ts';
@@ -16,6 +18,7 @@ export type Artifacts = Record<string, string>;
 export const FILES = {
   summary: 'summary.json',
   sweep: 'sweep.json',
+  mix: 'mix.json',
   report: 'report.html',
   junit: 'junit.xml',
   k6Data: 'k6-data.json',
@@ -23,11 +26,20 @@ export const FILES = {
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
-/** summary.json, report.html (with the last sweep's section when there is one), junit.xml and the table. */
-export function summaryArtifacts(dir: string, summary: Summary, sweep?: SweepResult): Artifacts {
+/**
+ * summary.json, report.html (with the last sweep's and mix sweep's sections when there are),
+ * junit.xml and the table.
+ */
+export function summaryArtifacts(
+  dir: string,
+  summary: Summary,
+  sweep?: SweepResult,
+  mix?: MixResult,
+): Artifacts {
+  const sections = (sweep ? renderSweepSection(sweep) : '') + (mix ? renderMixSection(mix) : '');
   return {
     [`${dir}/${FILES.summary}`]: json(summary),
-    [`${dir}/${FILES.report}`]: renderReport(summary, sweep ? renderSweepSection(sweep) : ''),
+    [`${dir}/${FILES.report}`]: renderReport(summary, sections),
     [`${dir}/${FILES.junit}`]: renderJunit(summary),
     stdout: renderTable(summary),
   };
@@ -39,6 +51,15 @@ export function sweepArtifacts(dir: string, sweep: SweepResult): Artifacts {
     [`${dir}/${FILES.sweep}`]: json(sweep),
     [`${dir}/${FILES.report}`]: renderSweepReport(sweep),
     stdout: renderSweepTable(sweep),
+  };
+}
+
+/** mix.json, its report.html and its table. */
+export function mixArtifacts(dir: string, mix: MixResult): Artifacts {
+  return {
+    [`${dir}/${FILES.mix}`]: json(mix),
+    [`${dir}/${FILES.report}`]: renderMixReport(mix),
+    stdout: renderMixTable(mix),
   };
 }
 

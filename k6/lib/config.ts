@@ -3,16 +3,30 @@
 // The k6 script must run without the runner too (docker compose runs `k6 run dist/suite.js`
 // with only env set), so nothing here may depend on the runner.
 
-import { SCENARIOS, type ScenarioName, STRESS_OPEN_SCENARIO, SWEEP, UPSTREAM } from '../../lib/registry.ts';
+import {
+  MIX,
+  SCENARIOS,
+  type ScenarioName,
+  STRESS_OPEN_SCENARIO,
+  SWEEP,
+  UPSTREAM,
+} from '../../lib/registry.ts';
+import { type MixConfig, parseCpuMs } from './mix-plan.ts';
 import { parseTargets, pickReference, REFERENCE_ENV, TARGETS_ENV, type Target } from './targets.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A closed-model scenario from the registry, the open-model variant of stress, or a sweep point. */
-export type SuiteScenario = ScenarioName | typeof STRESS_OPEN_SCENARIO | typeof SWEEP.scenario;
+export type SuiteScenario =
+  | ScenarioName
+  | typeof STRESS_OPEN_SCENARIO
+  | typeof SWEEP.scenario
+  | typeof MIX.scenario;
 
 /** `suite`: the scenarios (npm run k6:stress); `sweep`: the concurrency curve (npm run k6:sweep). */
-export type Mode = 'suite' | 'sweep';
+export type Mode = 'suite' | 'sweep' | 'mix';
+/** Every MODE, for readMode's refusal; `mix` is the CPU-per-request sweep (npm run k6:mix). */
+const MODES: readonly Mode[] = ['suite', 'sweep', 'mix'];
 
 export interface SweepConfig {
   /** The N of each point, ascending. */
@@ -28,6 +42,7 @@ export interface SweepConfig {
 export interface SuiteConfig {
   readonly mode: Mode;
   readonly sweep: SweepConfig;
+  readonly mix: MixConfig;
   /** The servers measured, in measuring order (sync first). */
   readonly targets: readonly Target[];
   /** The sync target every speedup is computed against; null when no sync target is selected. */
@@ -84,6 +99,12 @@ export const ENV = {
   sweepVus: 'SWEEP_VUS',
   sweepDelay: 'SWEEP_DELAY',
   sweepSlotSeconds: 'SWEEP_SLOT_SECONDS',
+  /** The mix sweep: N, d, the c values (ms) and slot length; K, the cores its theory assumes. */
+  mixVus: 'MIX_VUS',
+  mixDelay: 'MIX_DELAY',
+  mixCpuMs: 'MIX_CPU_MS',
+  mixSlotSeconds: 'MIX_SLOT_SECONDS',
+  cores: 'CORES',
   selfStatsUrl: 'K6_SELF_STATS_URL',
   /** The run's id (also k6's `testid` tag) and how many k6 processes share it. */
   testid: 'TESTID',
@@ -102,6 +123,12 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`${name} must be a positive number, got "${raw}"`);
   }
+  return value;
+}
+
+function wholeNumber(env: Env, name: string, fallback: number): number {
+  const value = positiveNumber(env, name, fallback);
+  if (!Number.isInteger(value)) throw new Error(`${name} must be a whole number, got "${env[name]}"`);
   return value;
 }
 
@@ -133,14 +160,14 @@ export function parseSweepVus(raw: string | undefined): number[] {
 
 function readMode(raw: string | undefined): Mode {
   const mode = (raw ?? '').trim() || 'suite';
-  if (mode !== 'suite' && mode !== 'sweep')
-    throw new Error(`${ENV.mode} must be suite or sweep, got "${raw}"`);
-  return mode;
+  if (!MODES.includes(mode as Mode)) throw new Error(`${ENV.mode} must be ${MODES.join(', ')}, got "${raw}"`);
+  return mode as Mode;
 }
 
 export function readConfig(env: Env): SuiteConfig {
   const mode = readMode(env[ENV.mode]);
-  const targets = parseTargets(env[ENV.targets], env, mode === 'sweep' ? SWEEP.targets : undefined);
+  const defaults = mode === 'sweep' ? SWEEP.targets : mode === 'mix' ? MIX.targets : undefined;
+  const targets = parseTargets(env[ENV.targets], env, defaults);
   const syncWorkersGiven = env[ENV.syncWorkers] !== undefined && env[ENV.syncWorkers]?.trim() !== '';
   const syncWorkers = positiveNumber(env, ENV.syncWorkers, 1);
   if (!Number.isInteger(syncWorkers)) {
@@ -163,6 +190,13 @@ export function readConfig(env: Env): SuiteConfig {
       delaySeconds: positiveNumber(env, ENV.sweepDelay, SWEEP.delaySeconds),
       slotSeconds: positiveNumber(env, ENV.sweepSlotSeconds, SWEEP.slotSeconds),
       selfStatsUrl: selfStats && selfStats.trim() !== '' ? selfStats.trim() : undefined,
+    },
+    mix: {
+      vus: wholeNumber(env, ENV.mixVus, MIX.vus),
+      delaySeconds: positiveNumber(env, ENV.mixDelay, MIX.delaySeconds),
+      cpuMs: parseCpuMs(env[ENV.mixCpuMs], ENV.mixCpuMs),
+      slotSeconds: positiveNumber(env, ENV.mixSlotSeconds, MIX.slotSeconds),
+      cores: env[ENV.cores]?.trim() ? wholeNumber(env, ENV.cores, 1) : undefined,
     },
     targets,
     reference: pickReference(targets, env[ENV.reference]),

@@ -34,6 +34,7 @@ export function slotTags(slot: Slot): Record<string, string> {
     [TAGS.model]: slot.model,
   };
   if (slot.clients !== undefined) tags[TAGS.clients] = String(slot.clients);
+  if (slot.cpuMs !== undefined) tags[TAGS.cpu] = String(slot.cpuMs);
   return tags;
 }
 

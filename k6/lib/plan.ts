@@ -17,6 +17,7 @@ import {
 } from '../../lib/registry.ts';
 import { theoryLatencySeconds, theoryThroughput, workerSlots } from '../../lib/theory.ts';
 import type { SuiteConfig, SuiteScenario } from './config.ts';
+import { mixSlots } from './mix-plan.ts';
 import type { Target } from './targets.ts';
 
 export type SlotKind = 'closed' | 'open';
@@ -33,6 +34,8 @@ export interface Slot {
   readonly workers: number;
   /** Sweep slots: N, also the `clients` tag of every sample, which tells the points apart. */
   readonly clients?: number;
+  /** Mix slots: the CPU work per request c, ms (`cpu=` on /io, the `cpu_ms` tag). */
+  readonly cpuMs?: number;
   /** How the upstream draws each delay; absent: exactly delaySeconds. */
   readonly profile?: LatencyProfile;
   /** Streamed answers (/stream): tokens and the time between them, time scale applied. */
@@ -70,6 +73,8 @@ export interface Slot {
 export interface SkippedPoint {
   readonly server: string;
   readonly clients: number;
+  /** Mix points: the c left out. */
+  readonly cpuMs?: number;
   readonly reason: string;
 }
 
@@ -354,6 +359,7 @@ export function buildPlan(cfg: SuiteConfig): Plan {
   const unplaced: Omit<Slot, 'startSeconds'>[] = [];
   const skipped: SkippedPoint[] = [];
   if (cfg.mode === 'sweep') unplaced.push(...sweepSlots(cfg, skipped));
+  else if (cfg.mode === 'mix') unplaced.push(...mixSlots(cfg, skipped));
   else {
     for (const name of cfg.scenarios) {
       if (name === STRESS_OPEN_SCENARIO) unplaced.push(...openSlots(scenarioSpec('stress'), cfg));

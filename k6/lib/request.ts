@@ -14,12 +14,16 @@ export function decimal(x: number): string {
   return text.includes('e') ? x.toFixed(12).replace(/\.?0+$/, '') : text;
 }
 
-export function requestPath(slot: Pick<Slot, 'delaySeconds' | 'profile' | 'stream'>, seed: number): string {
+export function requestPath(
+  slot: Pick<Slot, 'delaySeconds' | 'profile' | 'stream' | 'cpuMs'>,
+  seed: number,
+): string {
   const params: string[] = [];
   if (slot.stream) {
     params.push(`tokens=${slot.stream.tokens}`, `interval=${decimal(slot.stream.intervalSeconds)}`);
   }
   params.push(`delay=${decimal(slot.delaySeconds)}`);
+  if (slot.cpuMs) params.push(`cpu=${decimal(slot.cpuMs)}`);
   if (slot.profile && slot.profile.dist !== 'fixed') {
     params.push(`dist=${slot.profile.dist}`);
     if (slot.profile.sigma !== undefined) params.push(`sigma=${decimal(slot.profile.sigma)}`);

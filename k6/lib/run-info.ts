@@ -57,12 +57,17 @@ export function runEnv(config: SuiteConfig, instances: number, place?: K6Place):
     [ENV.sweepVus]: config.sweep.vus.join(','),
     [ENV.sweepDelay]: String(config.sweep.delaySeconds),
     [ENV.sweepSlotSeconds]: String(config.sweep.slotSeconds),
+    [ENV.mixVus]: String(config.mix.vus),
+    [ENV.mixDelay]: String(config.mix.delaySeconds),
+    [ENV.mixCpuMs]: config.mix.cpuMs.join(','),
+    [ENV.mixSlotSeconds]: String(config.mix.slotSeconds),
     [ENV.instances]: String(instances),
   };
   if (config.reference) env[ENV.reference] = config.reference;
   // Only whether it was there matters to the plan (its thresholds list k6's own CPU).
   if (config.sweep.selfStatsUrl) env[ENV.selfStatsUrl] = config.sweep.selfStatsUrl;
   if (config.k6Version) env[ENV.k6Version] = config.k6Version;
+  if (config.mix.cores !== undefined) env[ENV.cores] = String(config.mix.cores);
   // Whether the upstream's IO was accounted: the rebuild then reads its usage metrics too.
   if (config.upstreamUrl) env[ENV.upstreamUrl] = config.upstreamUrl;
   if (place) {

@@ -46,9 +46,10 @@ export interface SlotKeys {
 export const measuredRoute = (slot: Pick<Slot, 'stream'>): string =>
   slot.stream ? REQUEST_NAMES.stream : REQUEST_NAMES.io;
 
-export function slotKeys(slot: Pick<Slot, 'scenario' | 'server' | 'clients' | 'stream'>): SlotKeys {
+export function slotKeys(slot: Pick<Slot, 'scenario' | 'server' | 'clients' | 'cpuMs' | 'stream'>): SlotKeys {
   const where: Record<string, string> = { [TAGS.scenario]: slot.scenario, [TAGS.server]: slot.server };
   if (slot.clients !== undefined) where[TAGS.clients] = String(slot.clients);
+  if (slot.cpuMs !== undefined) where[TAGS.cpu] = String(slot.cpuMs);
   const io = Object.assign({}, where, { [TAGS.name]: measuredRoute(slot) });
   return {
     duration: submetric(METRICS.httpReqDuration, Object.assign({}, where, { [TAGS.phase]: 'measure' })),
