@@ -85,7 +85,7 @@ function verdict(name: string, points: readonly WorkersPoint[], vus: number, tar
   const parts = [
     reached
       ? `reaches the async latency (p50 ${Math.round(reached.p50 ?? 0)} ms) at W = ${reached.workers}`
-      : `never reaches the async latency (${Math.round(target)} ms) up to W = ${points.at(-1)?.workers ?? 0}`,
+      : `never reaches the async latency (${Math.round(target)} ms) up to W = ${points[points.length - 1]?.workers ?? 0}`,
   ];
   if (stops && next && stops.rps !== null && next.rps !== null) {
     const why =
@@ -112,7 +112,7 @@ export function buildWorkersSweep(runs: readonly WorkersRun[], scenario: string,
   if (!first) throw new Error(`worker sweep: no run measured the ${scenario} scenario`);
   const d = first.meanServiceSeconds;
   const syncNames = sorted[0]?.summary.targets.filter((t) => t.model === 'sync').map((t) => t.name) ?? [];
-  const last = sorted.at(-1)?.summary;
+  const last = sorted[sorted.length - 1]?.summary;
   const asyncFigures = (last?.targets ?? [])
     .filter((t) => t.model === 'async')
     .map((t) => {
