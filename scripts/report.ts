@@ -1,6 +1,6 @@
 // npm run report -- [--testid ID] [--results-dir DIR]
 //
-// Rebuilds summary.json (or sweep.json), report.html and junit.xml of one run from its raw
+// Rebuilds summary.json (or sweep.json, mix.json), report.html and junit.xml of one run from its raw
 // samples in InfluxDB (INFLUXDB_URL, as for the suite), across every load generator that
 // took part, with the same modules that build them from k6's end-of-test data, and applies
 // the same checks and exit codes: 1 when the speedup check fails, 99 when a threshold does.
@@ -8,11 +8,13 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listFiles, summaryArtifacts, sweepArtifacts } from '../k6/lib/artifacts.ts';
+import { listFiles, mixArtifacts, summaryArtifacts, sweepArtifacts } from '../k6/lib/artifacts.ts';
 import { exitCode } from '../k6/lib/checks.ts';
 import { ENV, readConfig } from '../k6/lib/config.ts';
 import { slotTags } from '../k6/lib/executors.ts';
 import { summaryDataFromSamples } from '../k6/lib/from-samples.ts';
+import { ioUsageSpecs } from '../k6/lib/io-usage.ts';
+import { buildMix } from '../k6/lib/mix.ts';
 import type { Plan } from '../k6/lib/plan.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
 import { parseRunEnv } from '../k6/lib/run-info.ts';
@@ -20,7 +22,6 @@ import { instancesWithVus, SAMPLER_INSTANCE, startSpread } from '../k6/lib/segme
 import { buildSummary } from '../k6/lib/summary.ts';
 import { buildSweep } from '../k6/lib/sweep.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
-import { ioUsageSpecs } from '../k6/lib/io-usage.ts';
 import { INFLUXDB, METRICS } from '../lib/registry.ts';
 import { parseFlags } from './args.ts';
 import {
@@ -120,8 +121,11 @@ export async function buildReport(
   }
   const now = new Date();
   const rel = path.relative(process.cwd(), dir) || '.';
-  if (config.mode === 'sweep') {
-    const files = sweepArtifacts(dir, buildSweep({ data, config, plan, now }));
+  if (config.mode === 'sweep' || config.mode === 'mix') {
+    const files =
+      config.mode === 'sweep'
+        ? sweepArtifacts(dir, buildSweep({ data, config, plan, now }))
+        : mixArtifacts(dir, buildMix({ data, config, plan, now }));
     writeArtifacts(files);
     log(`results: ${listFiles(dir, files).replace(dir, rel)}`);
     return { code: 0, dir, samples, instances, expectedInstances: expected };

@@ -69,13 +69,11 @@ describe('mix plan', () => {
     assert.equal(at('mix_c200_express')?.cycleSeconds, 3);
     assert.equal(at('mix_c200_koa')?.cycleSeconds, 4);
     assert.equal(at('mix_c200_koa')?.durationSeconds, 24);
-    for (let i = 1; i < plan.slots.length; i++) {
+    plan.slots.forEach((b, i) => {
       const a = plan.slots[i - 1];
-      const b = plan.slots[i];
-      assert.ok(a && b);
-      assert.ok(b.startSeconds >= a.startSeconds + a.durationSeconds + a.gracefulStopSeconds, b.id);
+      if (a) assert.ok(b.startSeconds >= a.startSeconds + a.durationSeconds + a.gracefulStopSeconds, b.id);
       assert.ok(b.durationSeconds >= 6 * b.cycleSeconds - 1e-9, b.id);
-    }
+    });
   });
 
   it('skips a slot whose six cycles would pass a minute, and says why', () => {

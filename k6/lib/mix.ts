@@ -186,6 +186,12 @@ export function buildMix({ data, config, plan, now }: MixInput): MixResult {
       });
     }
   }
+  // When and by what it was measured, as the sweep's record says it.
+  const stamp = Object.assign(
+    { generatedAt: now.toISOString(), testRunSeconds: testRunSeconds(data) },
+    config.testid ? { testid: config.testid } : {},
+    config.k6Version ? { k6Version: config.k6Version } : {},
+  );
   const result: MixResult = {
     kind: 'mix',
     clients: n,
@@ -202,9 +208,8 @@ export function buildMix({ data, config, plan, now }: MixInput): MixResult {
     points,
     skipped: plan.skipped,
     crossovers,
-    generatedAt: now.toISOString(),
-    testRunSeconds: testRunSeconds(data),
+    generatedAt: stamp.generatedAt,
+    testRunSeconds: stamp.testRunSeconds,
   };
-  if (config.testid) Object.assign(result, { testid: config.testid });
-  return config.k6Version ? Object.assign(result, { k6Version: config.k6Version }) : result;
+  return Object.assign(result, stamp);
 }

@@ -35,6 +35,24 @@ function curves(
   });
 }
 
+interface MixCurve {
+  readonly measured: (p: MixPoint) => number | null;
+  readonly theory: (p: MixPoint) => number;
+  readonly format: (v: number) => string;
+}
+
+/** A figure against c on log–log axes; c = 0 is left to the table. */
+function vsCpu(mix: MixResult, title: string, curve: MixCurve): string {
+  return lineChart({
+    title,
+    series: curves(mix, curve.measured, curve.theory),
+    formatX: fmtMs,
+    formatY: curve.format,
+    xLabel: 'CPU work per request c, ms (log)',
+    note: 'c = 0 is in the table (no place on a log axis)',
+  });
+}
+
 /** What a crossover says, in one line of the table or the terminal. */
 export function describeCrossover(c: Crossover): string {
   const predicted = c.predictedMs === null ? 'never (theory)' : `predicted ${fmtMs(c.predictedMs)}`;
@@ -62,38 +80,16 @@ function targetsLine(mix: MixResult): string {
 export function renderMixSection(mix: MixResult): string {
   const d = mix.delaySeconds * 1000;
   const k = mix.cores === null ? 'K not given' : `K = ${mix.cores} cores`;
-  const note = 'c = 0 is in the table (no place on a log axis)';
-  const throughput = card(
+  const chart = (title: string, note: string, curve: MixCurve) => card(title, note, vsCpu(mix, title, curve));
+  const throughput = chart(
     'Throughput vs CPU per request',
     `Responses completed per second in each window, N = ${mix.clients}, d = ${fmtLatency(d)}. Dashed: theory, sync min(W/(d+c), min(W,K)/c), async min(N/(d+c), min(P,K)/c).`,
-    lineChart({
-      title: 'Throughput vs c',
-      series: curves(
-        mix,
-        (p) => p.rps,
-        (p) => p.theoryRps,
-      ),
-      formatX: fmtMs,
-      formatY: (v) => fmtRps(v),
-      xLabel: 'CPU work per request c, ms (log)',
-      note,
-    }),
+    { measured: (p) => p.rps, theory: (p) => p.theoryRps, format: fmtRps },
   );
-  const latency = card(
+  const latency = chart(
     'Median latency vs CPU per request',
     'p50 of the measured requests. Dashed: the theory’s mean, N over its throughput (a closed loop).',
-    lineChart({
-      title: 'p50 vs c',
-      series: curves(
-        mix,
-        (p) => p.p50,
-        (p) => p.theoryLatencyMs,
-      ),
-      formatX: fmtMs,
-      formatY: (v) => fmtLatency(v),
-      xLabel: 'CPU work per request c, ms (log)',
-      note,
-    }),
+    { measured: (p) => p.p50, theory: (p) => p.theoryLatencyMs, format: fmtLatency },
   );
   const crossRows = mix.crossovers
     .map(
