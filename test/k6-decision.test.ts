@@ -2,6 +2,7 @@
 // option that meets the SLO (k6/lib/cost.ts, option.ts, decision.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readConfig } from '../k6/lib/config.ts';
 import { type CostScenario, type CostTarget, cpuCeilings, whatItTakes } from '../k6/lib/cost.ts';
 import { buildDecision } from '../k6/lib/decision.ts';
 import type { ServerFigures } from '../k6/lib/figures.ts';
@@ -144,5 +145,22 @@ describe('cost figures', () => {
     assert.match(text, /stress \(N=50\)\s+60 MiB\s+70 MiB\s+55 MiB\s+120 MiB/);
     assert.match(text, /flask-gthread\s+13 workers × 4 threads\s+2 × 4\s+35 MiB\s+455 MiB/);
     assert.match(text, /^Option: SLO p95/m);
+  });
+});
+
+describe('SLO_P95_MS', () => {
+  it('holds every scenario to the p95 given, else to 2 × its delay', () => {
+    assert.equal(readConfig({}).sloP95Ms, null);
+    assert.equal(readConfig({ SLO_P95_MS: '250' }).sloP95Ms, 250);
+    assert.throws(
+      () => readConfig({ SLO_P95_MS: 'fast' }),
+      /SLO_P95_MS must be a positive number, got "fast"/,
+    );
+    const r = recommendOption(targets, scenarios, [], 120);
+    assert.match(r.text, /^SLO p95 ≤ 120 ms: /);
+    assert.deepEqual(
+      r.scenarios.map((o) => o.sloP95Ms),
+      [120, 120, 120],
+    );
   });
 });
