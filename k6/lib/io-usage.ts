@@ -151,5 +151,7 @@ export function withIo(fig: ServerFigures, data: K6SummaryData, slot: Slot, targ
   const load = { clients: slot.vus, ioSeconds: slot.serviceSeconds ?? slot.delaySeconds };
   const own = ioLoad(load, out, target);
   if (own === load && target.pool === undefined) return out;
-  return Object.assign({}, out, { theoryMeanMs: theoryLatencySeconds(target, own) * 1000 });
+  const theoryMeanMs = theoryLatencySeconds(target, own) * 1000;
+  // Behind a pool a request waits for a connection: its p50 is not the delay's, by design.
+  return Object.assign({}, out, { theoryMeanMs }, target.pool === undefined ? {} : { p50OverDelay: null });
 }
