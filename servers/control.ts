@@ -5,21 +5,17 @@
 //   node --import tsx servers/control.ts      (CONTROL_PORT, default 8007; HOST; UPSTREAM_URL)
 
 import http from 'node:http';
+import { asyncHandlers, runAsyncServer } from './lib/async-server.ts';
 import { handleClientErrors, pathOf, queryOf, SERVER_OPTIONS, sendError, sendJson } from './lib/http.ts';
 import { checkTarget, isRoutePath, routeMiss } from './lib/params.ts';
-import { createHandlers, openRelay } from './lib/routes.ts';
-import { closeHttpServer, isMain, runServer } from './lib/serve.ts';
-import { RequestCounter, singleProcessStats } from './lib/stats.ts';
-import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
+import { openRelay } from './lib/routes.ts';
+import { closeHttpServer, isMain } from './lib/serve.ts';
+import { RequestCounter } from './lib/stats.ts';
+import type { UpstreamClient } from './lib/upstream-client.ts';
 
 export function createControlServer({ upstream }: { upstream: UpstreamClient }): http.Server {
   const counter = new RequestCounter();
-  const handlers = createHandlers({
-    server: 'control',
-    upstream: { model: 'async', call: (params) => upstream.call(params) },
-    workers: 1,
-    stats: singleProcessStats('control', 'async', counter),
-  });
+  const handlers = asyncHandlers('control', upstream, counter);
   const server = http.createServer(SERVER_OPTIONS, (req, res) => {
     const path = pathOf(req);
     if (path !== '/stats') counter.track(res);
@@ -36,19 +32,8 @@ export function createControlServer({ upstream }: { upstream: UpstreamClient }):
 }
 
 if (isMain(import.meta.url)) {
-  await runServer('control', (config) => {
-    const upstream = createUpstreamClient({
-      upstreamUrl: config.upstreamUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-    });
+  await runAsyncServer('control', (upstream) => {
     const server = createControlServer({ upstream });
-    return {
-      server,
-      model: 'async',
-      async stop() {
-        await closeHttpServer(server);
-        await upstream.close();
-      },
-    };
+    return { server, close: () => closeHttpServer(server) };
   });
 }

@@ -9,19 +9,16 @@
 import cluster from 'node:cluster';
 import { buildFastify } from './fastify.ts';
 import { clusterWorkerStats, listenInCluster, runAsyncClusterPrimary } from './lib/async-cluster.ts';
+import { upstreamClientFor } from './lib/async-server.ts';
 import { BACKLOG, configOrFail, isMain } from './lib/serve.ts';
 import { RequestCounter } from './lib/stats.ts';
-import { createUpstreamClient } from './lib/upstream-client.ts';
 
 if (isMain(import.meta.url)) {
   const config = configOrFail('fastify-cluster');
   if (cluster.isPrimary) {
     await runAsyncClusterPrimary('fastify-cluster', config);
   } else {
-    const upstream = createUpstreamClient({
-      upstreamUrl: config.upstreamUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-    });
+    const upstream = upstreamClientFor(config);
     const counter = new RequestCounter();
     const app = buildFastify({
       upstream,

@@ -4,13 +4,14 @@
 //   node --import tsx servers/fastify.ts      (FASTIFY_PORT, default 8004; HOST; UPSTREAM_URL)
 
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { asyncHandlers, runAsyncServer } from './lib/async-server.ts';
 import { answerNodeRejections, clientErrorResponse, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, routeMiss } from './lib/params.ts';
-import { createHandlers, JSON_ROUTES, openRelay } from './lib/routes.ts';
-import { BACKLOG, isMain, runServer } from './lib/serve.ts';
-import { RequestCounter, type StatsBody, singleProcessStats } from './lib/stats.ts';
-import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
+import { JSON_ROUTES, openRelay } from './lib/routes.ts';
+import { BACKLOG, isMain } from './lib/serve.ts';
+import { RequestCounter, type StatsBody } from './lib/stats.ts';
+import type { UpstreamClient } from './lib/upstream-client.ts';
 
 export interface FastifyOptions {
   readonly upstream: UpstreamClient;
@@ -28,12 +29,7 @@ export function buildFastify({
   counter = new RequestCounter(),
   stats,
 }: FastifyOptions): FastifyInstance {
-  const handlers = createHandlers({
-    server,
-    upstream: { model: 'async', call: (params) => upstream.call(params) },
-    workers,
-    stats: stats ?? singleProcessStats(server, 'async', counter, workers),
-  });
+  const handlers = asyncHandlers(server, upstream, counter, workers, stats);
   const app = Fastify({
     logger: false,
     http: SERVER_OPTIONS,
@@ -71,20 +67,12 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 if (isMain(import.meta.url)) {
-  await runServer('fastify', (config) => {
-    const upstream = createUpstreamClient({
-      upstreamUrl: config.upstreamUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-    });
+  await runAsyncServer('fastify', (upstream) => {
     const app = buildFastify({ upstream });
     return {
       server: app.server,
-      model: 'async',
       listen: (host, port) => app.listen({ host, port, backlog: BACKLOG }),
-      async stop() {
-        await app.close();
-        await upstream.close();
-      },
+      close: () => app.close(),
     };
   });
 }

@@ -5,22 +5,18 @@
 
 import http from 'node:http';
 import Koa from 'koa';
+import { asyncHandlers, runAsyncServer } from './lib/async-server.ts';
 import { handleClientErrors, SERVER_OPTIONS } from './lib/http.ts';
 import { toErrorResponse } from './lib/http-error.ts';
 import { checkTarget, isRoutePath, routeMiss } from './lib/params.ts';
-import { createHandlers, openRelay } from './lib/routes.ts';
-import { closeHttpServer, isMain, runServer } from './lib/serve.ts';
-import { RequestCounter, singleProcessStats } from './lib/stats.ts';
-import { createUpstreamClient, type UpstreamClient } from './lib/upstream-client.ts';
+import { openRelay } from './lib/routes.ts';
+import { closeHttpServer, isMain } from './lib/serve.ts';
+import { RequestCounter } from './lib/stats.ts';
+import type { UpstreamClient } from './lib/upstream-client.ts';
 
 export function createKoaApp({ upstream }: { upstream: UpstreamClient }): Koa {
   const counter = new RequestCounter();
-  const handlers = createHandlers({
-    server: 'koa',
-    upstream: { model: 'async', call: (params) => upstream.call(params) },
-    workers: 1,
-    stats: singleProcessStats('koa', 'async', counter),
-  });
+  const handlers = asyncHandlers('koa', upstream, counter);
   const app = new Koa();
   // Errors become `{error}` responses below; nothing is logged per request.
   app.silent = true;
@@ -50,21 +46,10 @@ export function createKoaApp({ upstream }: { upstream: UpstreamClient }): Koa {
 }
 
 if (isMain(import.meta.url)) {
-  await runServer('koa', (config) => {
-    const upstream = createUpstreamClient({
-      upstreamUrl: config.upstreamUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-    });
+  await runAsyncServer('koa', (upstream) => {
     const server = handleClientErrors(
       http.createServer(SERVER_OPTIONS, createKoaApp({ upstream }).callback()),
     );
-    return {
-      server,
-      model: 'async',
-      async stop() {
-        await closeHttpServer(server);
-        await upstream.close();
-      },
-    };
+    return { server, close: () => closeHttpServer(server) };
   });
 }
