@@ -1,9 +1,10 @@
 // End to end with the real k6 (skipped, saying why, when k6 is not on PATH): the smoke forms
-// of the concurrency sweep, of the variable-IO scenarios, and of a run split over two k6
+// of the concurrency sweep, of the variable-IO scenarios, of a run split over two k6
 // processes whose summary is rebuilt from a real InfluxDB, checked against a single-process
-// run's own end-of-test summary.
+// run's own end-of-test summary, and of a black-box gateway's IO measured per request.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,11 @@ import type { SweepResult } from '../k6/lib/sweep.ts';
 import { findOnPath } from '../scripts/k6-run.ts';
 import { buildReport } from '../scripts/report.ts';
 import { influxdSkipReason, type RunningInfluxDB, startInfluxDB } from './helpers/influxdb.ts';
-import { spawnRunner } from './helpers/runner.ts';
+import { freePort } from '../scripts/free-port.ts';
+import { DEFAULT_PYTHON } from '../servers/launch.ts';
+import { type Collected, spawnCollecting } from './helpers/processes.ts';
+import { ROOT, spawnRunner } from './helpers/runner.ts';
+import { useServers, waitFor } from './helpers/servers.ts';
 
 const k6 = findOnPath('k6');
 const NO_K6 = k6 ? false : 'skipped: k6 is not on PATH (install k6 to run it)';
@@ -170,6 +175,79 @@ describe('--instances 2 end to end with InfluxDB', { skip: NO_K6 || influxdSkipR
           `${s.name}/${name}: ${sp.latencyVsTheory}`,
         );
       }
+    }
+  });
+});
+
+// The sync LLM gateway of examples/ as it is: Gunicorn, requests, its base URL pointed at the
+// upstream. It names no delay, so it waits what the suite sets on the upstream for each slot.
+const GATEWAY_MODULES = ['flask', 'gunicorn', 'requests'];
+const pythonLacksGateway = (): string | false => {
+  const probe = spawnSync(DEFAULT_PYTHON, ['-c', `import ${GATEWAY_MODULES.join(', ')}`]);
+  return probe.status === 0
+    ? false
+    : `skipped: ${DEFAULT_PYTHON} cannot import ${GATEWAY_MODULES.join(', ')}`;
+};
+
+describe('a black-box gateway in a smoke run', { skip: NO_K6 || pythonLacksGateway() }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k6-io-'));
+  const upstream = useServers({ only: ['upstream'] });
+  let gateway: Collected | undefined;
+  let url = '';
+  before(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    gateway = spawnCollecting(DEFAULT_PYTHON, ['-m', 'gunicorn', 'flask_app:app'], {
+      cwd: path.join(ROOT, 'examples', 'llm-gateway'),
+      detached: true, // its own process group: stopping it reaches Gunicorn's workers
+      env: Object.assign({}, process.env, {
+        OPENAI_BASE_URL: `${upstream.urls.upstream}/v1`,
+        PORT: String(port),
+        WEB_CONCURRENCY: '2',
+      }),
+    });
+    await waitFor(
+      () =>
+        fetch(url).then(
+          (r) => r.arrayBuffer().then(() => true),
+          () => undefined,
+        ),
+      30_000,
+      'the gateway',
+    );
+  });
+  after(() => {
+    if (gateway?.child.pid) process.kill(-gateway.child.pid, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits the slot’s IO: one upstream call per request, of the slot’s delay', {
+    timeout: 240_000,
+  }, async () => {
+    const target = `gw=${url};model=sync;workers=2;path=/ask;method=POST;body=@examples/llm-gateway/ask.json`;
+    const run = spawnRunner(['--smoke', '--scenarios', 'low,medium'], {
+      RESULTS_DIR: dir,
+      TARGETS: target,
+      UPSTREAM_URL: upstream.urls.upstream,
+      INFLUXDB_URL: 'http://127.0.0.1:9/k6',
+    });
+    const code = await run.exited;
+    assert.equal(code, 0, run.output().slice(-3000));
+    const summary = read<Summary>(path.join(dir, 'summary.json'));
+    assert.equal(summary.scenarios.length, 2);
+    for (const s of summary.scenarios) {
+      const gw = s.servers.gw;
+      assert.ok(gw && gw.requests > 0, s.name);
+      assert.ok(
+        Math.abs((gw.ioCallsPerRequest ?? 0) - 1) < 0.02,
+        `${s.name}: ${gw.ioCallsPerRequest} calls/request`,
+      );
+      // Each scenario's own delay (they differ), not the upstream's default of none.
+      const seconds = gw.ioSecondsPerRequest ?? 0;
+      assert.ok(
+        Math.abs(seconds - s.delaySeconds) < 0.02 * s.delaySeconds,
+        `${s.name}: ${seconds} s vs ${s.delaySeconds} s`,
+      );
     }
   });
 });
