@@ -16,6 +16,8 @@ import {
 import { buildPlan, type Slot } from '../k6/lib/plan.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
 import { buildSummary, type K6Metric, type K6SummaryData } from '../k6/lib/summary.ts';
+import { renderReport } from '../k6/lib/report.ts';
+import { renderTable } from '../k6/lib/table.ts';
 import { formatTargets, parseTargets } from '../k6/lib/targets.ts';
 import { p95BoundMs, slotKeys, thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { asyncSpeedup, expectedSpeedup, theoryLatencySeconds } from '../lib/theory.ts';
@@ -107,6 +109,16 @@ describe('IO usage in the summary', () => {
     assert.equal(medium?.speedup.koa?.theory, theory);
     assert.ok(Math.abs((medium?.speedup.gw?.theory ?? 0) - theory / 2) < 1e-9);
     assert.ok(Math.abs((medium?.servers.gw?.theoryMeanMs ?? 0) - 2 * d * 1000) < 1e-6);
+  });
+
+  it('shows them in the table and the report, and a CPU nobody reads as not measured', () => {
+    const table = renderTable(summary);
+    assert.match(table, /IO per request, from the upstream/);
+    assert.match(table, /medium\s+gw\s+2\.00\s/);
+    const html = renderReport(summary);
+    assert.match(html, /<h2>IO per request<\/h2>/);
+    assert.equal(summary.targets.find((t) => t.name === 'gw')?.cpuMeasuredBy, 'not measured');
+    assert.match(html, /<td>gw<\/td>[\s\S]*?<td>not measured<\/td>/);
   });
 
   it('adds no field and no probe to a run that knows no upstream', () => {

@@ -14,6 +14,7 @@ import {
 } from './speedup.ts';
 import type { Summary } from './summary.ts';
 import { renderDecisionHtml } from './render-decision.ts';
+import { renderIoHtml } from './render-io.ts';
 import { barChart } from './svg.ts';
 import { targetColor } from './targets.ts';
 
@@ -254,6 +255,12 @@ export function renderReport(summary: Summary, extra = ''): string {
     }
   }
 
+  // A remote black-box target's CPU is not measured: said so, where a figure that is merely missing is n/a.
+  const unmeasured = new Set(
+    summary.targets.filter((t) => t.cpuMeasuredBy === 'not measured').map((t) => t.name),
+  );
+  const cpuCell = (n: string, ms: number | null | undefined) =>
+    unmeasured.has(n) ? 'not measured' : ms == null ? 'n/a' : `${ms.toFixed(2)} ms`;
   const rows = scen
     .flatMap((s) =>
       names.map((n) => {
@@ -262,7 +269,7 @@ export function renderReport(summary: Summary, extra = ''): string {
         const ratio = sp ? sp.latencyVsTheory : null;
         return `<tr><td>${esc(s.name)}</td><td>${s.vus}</td><td>${fmtLatency(s.delaySeconds * 1000)}</td><td>${esc(n)}</td>
 <td>${fmtLatency(f?.p50)}</td><td>${fmtLatency(f?.p95)}</td><td>${fmtLatency(f?.p99)}</td><td>${fmtLatency(f?.avg)}</td>
-<td>${fmtNumber(f?.rps)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.cpuMsPerRequest == null ? 'n/a' : `${f.cpuMsPerRequest.toFixed(2)} ms`}</td>
+<td>${fmtNumber(f?.rps)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${cpuCell(n, f?.cpuMsPerRequest)}</td>
 <td>${fmtNumber(f?.cpuPercentAvg, 0)}%</td><td>${fmtBytes(f?.rssBytesMax)}</td>
 <td class="${sp ? ratioClass(ratio) : ''}">${sp ? `${fmtSpeedup(sp.latency)} / ${fmtSpeedup(sp.throughput)}` : '—'}</td>
 <td>${sp ? fmtSpeedup(sp.theory) : ''}</td></tr>`;
@@ -282,7 +289,7 @@ export function renderReport(summary: Summary, extra = ''): string {
       .filter((n) => open.servers[n])
       .map((n) => {
         const f = open.servers[n];
-        return `<tr><td>${esc(n)}</td><td>${fmtNumber(f?.rps)}</td><td>${fmtLatency(f?.p50)}</td><td>${fmtLatency(f?.p95)}</td><td>${fmtLatency(f?.p99)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.timeouts ?? 0}</td><td>${f?.droppedIterations ?? 0}</td><td>${f?.sent ?? 0}</td><td>${f?.cpuMsPerRequest == null ? 'n/a' : `${f.cpuMsPerRequest.toFixed(2)} ms`}</td></tr>`;
+        return `<tr><td>${esc(n)}</td><td>${fmtNumber(f?.rps)}</td><td>${fmtLatency(f?.p50)}</td><td>${fmtLatency(f?.p95)}</td><td>${fmtLatency(f?.p99)}</td><td>${fmtPercent(f?.errorRate, 2)}</td><td>${f?.timeouts ?? 0}</td><td>${f?.droppedIterations ?? 0}</td><td>${f?.sent ?? 0}</td><td>${cpuCell(n, f?.cpuMsPerRequest)}</td></tr>`;
       })
       .join('\n');
     openCard = card(
@@ -327,7 +334,7 @@ ${charts.join('\n')}
 <div style="height:16px"></div>
 ${figures}
 <div style="height:16px"></div>
-${openCard}
+${renderIoHtml(summary, card)}${openCard}
 <div style="height:16px"></div>
 ${fidelityCard}
 <div style="height:16px"></div>

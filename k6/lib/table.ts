@@ -7,6 +7,7 @@ import { fmtLatency, fmtNumber, fmtPercent, fmtSpeedup, textTable } from './form
 import { FIDELITY_P50_TOLERANCE, FIDELITY_SPEEDUP_TOLERANCE } from './speedup.ts';
 import type { Summary } from './summary.ts';
 import { renderDecisionText } from './render-decision.ts';
+import { renderIoText } from './render-io.ts';
 
 export function renderTable(summary: Summary): string {
   const names = summary.targets.map((t) => t.name);
@@ -151,6 +152,8 @@ export function renderTable(summary: Summary): string {
   );
   for (const c of failed) out.push(c.message);
   for (const c of fidelity.filter((f) => !f.ok)) out.push(c.message);
+  const io = renderIoText(summary);
+  if (io) out.push(io);
   out.push(renderDecisionText(summary.decision));
   out.push('');
   return out.join('\n');
