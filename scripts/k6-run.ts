@@ -128,12 +128,14 @@ const MODES: Record<Mode, RunMode> = {
     },
     describe: (config) =>
       `mix N = ${config.mix.vus}, d = ${config.mix.delaySeconds} s, c = ${config.mix.cpuMs.join(', ')} ms`,
-    // The theory's K is this machine's cores, where the servers run, unless CORES says otherwise.
-    async prepare(config, plan) {
+    // The theory's K is this machine's cores, where the servers run, unless CORES says otherwise;
+    // the machine's busy share beside each point tells a CPU-bound figure from a crowded machine.
+    async prepare(config, plan, run) {
       for (const s of plan.skipped) log(`${s.server} not measured at c = ${s.cpuMs} ms: ${s.reason}`);
-      if (config.mix.cores !== undefined) return config;
+      const selfStatsUrl = (await run.selfStats.get()).url;
       return Object.assign({}, config, {
-        mix: Object.assign({}, config.mix, { cores: availableParallelism() }),
+        sweep: Object.assign({}, config.sweep, { selfStatsUrl }),
+        mix: Object.assign({}, config.mix, { cores: config.mix.cores ?? availableParallelism() }),
       });
     },
     written: FILES.mix,

@@ -46,6 +46,10 @@ describe('k6:mix --smoke end to end', { skip: NO_K6 }, () => {
     // The server's CPU per request follows the c it was asked for (plus its own cost).
     const cpu = mix.points.find((p) => p.server === 'koa' && p.cpuMs === 200)?.cpuMsPerRequest ?? 0;
     assert.ok(cpu > 160 && cpu < 260, String(cpu));
+    assert.ok(
+      mix.points.every((p) => typeof p.machineBusyPercent === 'number'),
+      'machine busy share at every point',
+    );
     assert.match(readFileSync(path.join(dir, 'report.html'), 'utf8'), /the mix sweep/);
   });
 });

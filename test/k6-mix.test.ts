@@ -175,6 +175,7 @@ function syntheticData(slots: readonly Slot[], rps: (s: Slot) => number): K6Summ
     };
     metrics[k.completed] = { type: 'counter', values: { count: completed } };
     metrics[k.failed] = { type: 'rate', values: { rate: 0 } };
+    metrics[k.machineBusyPercent] = { type: 'gauge', values: { value: (s.cpuMs ?? 0) / 4 + 10 } };
     metrics[k.cpuSeconds] = {
       type: 'counter',
       values: { count: (completed * ((s.cpuMs ?? 0) + 0.5)) / 1000 },
@@ -239,5 +240,7 @@ describe('mix.json and its table', () => {
     assert.match(table, /Crossover koa \(P=1\): falls below express at c ≈ \d+ ms \(predicted 100 ms, /);
     assert.match(table, /Crossover fastify-cluster \(P=2\): at or above express at every c measured/);
     assert.match(table, /200 ms\s+6\.7 \(6\.7\)/);
+    // The machine's busiest window at each c, beside the figures it may explain.
+    assert.match(table, /200 ms .* 60%\n/);
   });
 });

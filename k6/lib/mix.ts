@@ -11,8 +11,9 @@ import {
 } from '../../lib/theory.ts';
 import type { SuiteConfig } from './config.ts';
 import { serverFigures } from './figures.ts';
-import { type K6SummaryData, readSetup, testRunSeconds } from './k6-data.ts';
+import { type K6SummaryData, metricValue, readSetup, testRunSeconds } from './k6-data.ts';
 import type { Plan, SkippedPoint } from './plan.ts';
+import { slotKeys } from './thresholds.ts';
 
 /** The issue's bar for the measured crossover: within ±25% of the predicted one. */
 export const CROSSOVER_TOLERANCE = 0.25;
@@ -30,6 +31,9 @@ export interface MixPoint {
   /** Server CPU in the window ÷ responses completed in it: about c plus the server's own cost. */
   readonly cpuMsPerRequest: number | null;
   readonly cpuPercent: number | null;
+  /** k6's CPU (percent of one core) and the whole machine's busy share (percent) in the window; null: not measured. */
+  readonly k6CpuPercent: number | null;
+  readonly machineBusyPercent: number | null;
   /** The theory at this c (lib/theory.ts): throughput (req/s) and mean latency (ms). */
   readonly theoryRps: number;
   readonly theoryLatencyMs: number;
@@ -132,6 +136,7 @@ export function buildMix({ data, config, plan, now }: MixInput): MixResult {
     const f = serverFigures(data, slot, setup.workers[slot.server] ?? slot.workers);
     const load = { clients: n, ioSeconds: d, cpuSeconds: slot.cpuMs / 1000, cores };
     const theory = theoryOf(slot.server, slot.model);
+    const keys = slotKeys(slot);
     points.push({
       server: slot.server,
       model: slot.model,
@@ -144,6 +149,8 @@ export function buildMix({ data, config, plan, now }: MixInput): MixResult {
       requests: f.requests,
       cpuMsPerRequest: f.cpuMsPerRequest,
       cpuPercent: f.cpuPercentAvg,
+      k6CpuPercent: metricValue(data.metrics[keys.k6CpuPercent], 'value'),
+      machineBusyPercent: metricValue(data.metrics[keys.machineBusyPercent], 'value'),
       theoryRps: theoryThroughput(theory, load),
       theoryLatencyMs: theoryLatencySeconds(theory, load) * 1000,
     });

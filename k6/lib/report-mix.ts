@@ -106,7 +106,7 @@ export function renderMixSection(mix: MixResult): string {
     .sort((a, b) => a.cpuMs - b.cpuMs || a.server.localeCompare(b.server))
     .map(
       (p) =>
-        `<tr><td>${esc(p.server)}</td><td>${fmtMs(p.cpuMs)}</td><td>${fmtRps(p.rps)}</td><td>${fmtRps(p.theoryRps)}</td><td>${fmtLatency(p.p50)}</td><td>${fmtLatency(p.p95)}</td><td>${fmtLatency(p.theoryLatencyMs)}</td><td>${fmtNumber(p.cpuMsPerRequest, 2)}</td><td>${fmtNumber(p.cpuPercent, 0)}%</td><td>${fmtNumber((p.errorRate ?? 0) * 100, 1)}%</td></tr>`,
+        `<tr><td>${esc(p.server)}</td><td>${fmtMs(p.cpuMs)}</td><td>${fmtRps(p.rps)}</td><td>${fmtRps(p.theoryRps)}</td><td>${fmtLatency(p.p50)}</td><td>${fmtLatency(p.p95)}</td><td>${fmtLatency(p.theoryLatencyMs)}</td><td>${fmtNumber(p.cpuMsPerRequest, 2)}</td><td>${fmtNumber(p.cpuPercent, 0)}%</td><td>${fmtNumber(p.machineBusyPercent, 0)}%</td><td>${fmtNumber((p.errorRate ?? 0) * 100, 1)}%</td></tr>`,
     )
     .join('\n');
   const skipped = mix.skipped.length
@@ -114,8 +114,8 @@ export function renderMixSection(mix: MixResult): string {
     : '';
   const table = card(
     'All mix points',
-    'Per target and c: throughput beside the theory, p50 and p95 beside the theory’s mean, server CPU per request (ms; about c plus the server’s own cost per request) and its CPU in percent of one core.',
-    `<table><thead><tr><th>target</th><th>c</th><th>req/s</th><th>theory</th><th>p50</th><th>p95</th><th>theory</th><th>CPU ms/req</th><th>CPU</th><th>errors</th></tr></thead><tbody>${rows}</tbody></table>${skipped}`,
+    'Per target and c: throughput beside the theory, p50 and p95 beside the theory’s mean, server CPU per request (ms; about c plus the server’s own cost per request) its CPU in percent of one core, and the whole machine’s busy share in the window: near 100%, a CPU-bound point measured the crowded machine as much as the server.',
+    `<table><thead><tr><th>target</th><th>c</th><th>req/s</th><th>theory</th><th>p50</th><th>p95</th><th>theory</th><th>CPU ms/req</th><th>CPU</th><th>machine</th><th>errors</th></tr></thead><tbody>${rows}</tbody></table>${skipped}`,
   );
   return `<h1 style="margin-top:24px">CPU work per request: the mix sweep</h1>
 <div class="muted">N = ${mix.clients} · d = ${fmtLatency(d)} · ${k} · ${esc(targetsLine(mix))} · ${esc(mix.generatedAt)}${mix.k6Version ? ` · ${esc(mix.k6Version)}` : ''}</div>
@@ -134,6 +134,12 @@ export function renderMixReport(mix: MixResult): string {
   return page('IO benchmark: CPU work per request', renderMixSection(mix));
 }
 
+/** The highest of the machine's busy shares, `n/a` when none was measured. */
+function busiest(values: readonly (number | null | undefined)[]): string {
+  const known = values.filter((v): v is number => typeof v === 'number');
+  return known.length ? `${Math.round(Math.max(...known))}%` : 'n/a';
+}
+
 /** The terminal's view: one row per c, req/s (theory) and p50 per target, then the crossovers. */
 export function renderMixTable(mix: MixResult): string {
   const names = mix.targets.map((t) => t.name);
@@ -143,13 +149,14 @@ export function renderMixTable(mix: MixResult): string {
     '',
     `Mix sweep: N = ${mix.clients}, d = ${fmtLatency(mix.delaySeconds * 1000)}, ${mix.cores === null ? 'K not given' : `K = ${mix.cores}`}; ${targetsLine(mix)}`,
     '',
-    'req/s (theory in brackets) and p50 per target; CPU ms per request',
+    'req/s (theory in brackets) and p50 per target; server CPU ms per request; the machine’s busiest window',
     textTable(
       [
         'c',
         ...names.map((n) => `${n} req/s`),
         ...names.map((n) => `${n} p50`),
         ...names.map((n) => `${n} CPU`),
+        'machine',
       ],
       cs.map((c) => {
         const pts = names.map((s) => at(c, s));
@@ -158,6 +165,7 @@ export function renderMixTable(mix: MixResult): string {
           ...pts.map((p) => (p ? `${fmtRps(p.rps)} (${fmtRps(p.theoryRps)})` : '—')),
           ...pts.map((p) => (p ? fmtLatency(p.p50) : '—')),
           ...pts.map((p) => (p ? fmtNumber(p.cpuMsPerRequest, 1) : '—')),
+          busiest(pts.map((p) => p?.machineBusyPercent)),
         ];
       }),
     ),
