@@ -41,6 +41,7 @@ function main(): number {
   const targets = flags.targets ?? process.env.TARGETS ?? DEFAULT_WORKERS_TARGETS;
   const resultsDir = path.resolve(ROOT, process.env.RESULTS_DIR?.trim() || 'results');
   const runs: WorkersRun[] = [];
+  let stopped: { workers: number; reason: string } | undefined;
   for (const workers of sweep) {
     const dir = path.join(resultsDir, 'workers', `w${workers}`);
     mkdirSync(dir, { recursive: true });
@@ -69,18 +70,23 @@ function main(): number {
     if (run.status === K6_MISSING_EXIT || run.signal) return run.status ?? 130;
     const file = path.join(dir, FILES.summary);
     // A run whose checks failed (a sync server far from its theory at a large W) still measured.
+    // One that left nothing (servers that could not start W workers in time) ends the sweep: a
+    // larger W would fare no better, and the W measured so far are kept.
     if (!existsSync(file)) {
-      console.error(`[k6-workers] FAIL W = ${workers}: the run left no ${file} (exit ${run.status})`);
-      return 1;
+      stopped = { workers, reason: `the run at W = ${workers} left no summary.json (exit ${run.status})` };
+      console.error(`[k6-workers] FAIL ${stopped.reason}: the sweep stops there`);
+      break;
     }
     runs.push({ workers, summary: JSON.parse(readFileSync(file, 'utf8')) as Summary });
   }
-  const result = buildWorkersSweep(runs, scenario, new Date());
+  if (runs.length === 0) return 1;
+  const built = buildWorkersSweep(runs, scenario, new Date());
+  const result = stopped ? Object.assign(built, { stopped }) : built;
   writeFileSync(path.join(resultsDir, WORKERS_FILES.json), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(path.join(resultsDir, WORKERS_FILES.page), renderWorkersReport(result));
   process.stdout.write(renderWorkersTable(result));
   console.log(`[k6-workers] wrote ${path.join(resultsDir, WORKERS_FILES.json)} and ${WORKERS_FILES.page}`);
-  return 0;
+  return stopped ? 1 : 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

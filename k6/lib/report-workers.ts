@@ -35,7 +35,9 @@ const asyncLine = (w: WorkersSweep) =>
 export function renderWorkersTable(w: WorkersSweep): string {
   const out = ['', title(w)];
   for (const t of w.targets) out.push('', t.name, textTable(HEADER, rows(t)), t.note);
-  out.push('', asyncLine(w), '');
+  out.push('', asyncLine(w));
+  if (w.stopped) out.push(`stopped: ${w.stopped.reason}`);
+  out.push('');
   return out.join('\n');
 }
 

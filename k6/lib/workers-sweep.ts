@@ -61,6 +61,8 @@ export interface WorkersSweep extends ScenarioLoad {
     readonly rssBytesMax: number | null;
   }[];
   readonly generatedAt: string;
+  /** The W at which the sweep stopped, when a run could not measure it (its servers did not start). */
+  readonly stopped?: { readonly workers: number; readonly reason: string };
 }
 
 export interface WorkersRun {
