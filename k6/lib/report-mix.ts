@@ -9,6 +9,9 @@ import { type LineSeries, lineChart } from './svg.ts';
 import { targetColor } from './targets.ts';
 
 const fmtMs = (v: number): string => `${+v.toFixed(v < 10 ? 2 : 0)} ms`;
+const fmtShare = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed(0)}%`);
+/** An axis tick: short enough that the last decade's label fits the chart. */
+const fmtTick = (v: number): string => (v >= 1000 ? `${v / 1000} s` : `${v}`);
 const fmtRps = (v: number | null): string => (v === null ? 'n/a' : v >= 10 ? v.toFixed(0) : v.toFixed(1));
 
 /** One measured and one dashed theory line per target; c = 0 has no place on a log axis. */
@@ -46,7 +49,7 @@ function vsCpu(mix: MixResult, title: string, curve: MixCurve): string {
   return lineChart({
     title,
     series: curves(mix, curve.measured, curve.theory),
-    formatX: fmtMs,
+    formatX: fmtTick,
     formatY: curve.format,
     xLabel: 'CPU work per request c, ms (log)',
     note: 'c = 0 is in the table (no place on a log axis)',
@@ -106,7 +109,7 @@ export function renderMixSection(mix: MixResult): string {
     .sort((a, b) => a.cpuMs - b.cpuMs || a.server.localeCompare(b.server))
     .map(
       (p) =>
-        `<tr><td>${esc(p.server)}</td><td>${fmtMs(p.cpuMs)}</td><td>${fmtRps(p.rps)}</td><td>${fmtRps(p.theoryRps)}</td><td>${fmtLatency(p.p50)}</td><td>${fmtLatency(p.p95)}</td><td>${fmtLatency(p.theoryLatencyMs)}</td><td>${fmtNumber(p.cpuMsPerRequest, 2)}</td><td>${fmtNumber(p.cpuPercent, 0)}%</td><td>${fmtNumber(p.machineBusyPercent, 0)}%</td><td>${fmtNumber((p.errorRate ?? 0) * 100, 1)}%</td></tr>`,
+        `<tr><td>${esc(p.server)}</td><td>${fmtMs(p.cpuMs)}</td><td>${fmtRps(p.rps)}</td><td>${fmtRps(p.theoryRps)}</td><td>${fmtLatency(p.p50)}</td><td>${fmtLatency(p.p95)}</td><td>${fmtLatency(p.theoryLatencyMs)}</td><td>${fmtNumber(p.cpuMsPerRequest, 2)}</td><td>${fmtShare(p.cpuPercent)}</td><td>${fmtShare(p.machineBusyPercent)}</td><td>${fmtNumber((p.errorRate ?? 0) * 100, 1)}%</td></tr>`,
     )
     .join('\n');
   const skipped = mix.skipped.length
@@ -114,7 +117,7 @@ export function renderMixSection(mix: MixResult): string {
     : '';
   const table = card(
     'All mix points',
-    'Per target and c: throughput beside the theory, p50 and p95 beside the theory’s mean, server CPU per request (ms; about c plus the server’s own cost per request) its CPU in percent of one core, and the whole machine’s busy share in the window: near 100%, a CPU-bound point measured the crowded machine as much as the server.',
+    'Per target and c: throughput beside the theory, p50 and p95 beside the theory’s mean, server CPU per request (ms; about c plus the server’s own cost per request), its CPU in percent of one core, and the whole machine’s busy share in the window: near 100%, a CPU-bound point measured the crowded machine as much as the server.',
     `<table><thead><tr><th>target</th><th>c</th><th>req/s</th><th>theory</th><th>p50</th><th>p95</th><th>theory</th><th>CPU ms/req</th><th>CPU</th><th>machine</th><th>errors</th></tr></thead><tbody>${rows}</tbody></table>${skipped}`,
   );
   return `<h1 style="margin-top:24px">CPU work per request: the mix sweep</h1>
@@ -123,8 +126,9 @@ export function renderMixSection(mix: MixResult): string {
 <div class="grid">
 ${throughput}
 ${latency}
-${crossovers}
 </div>
+<div style="height:16px"></div>
+${crossovers}
 <div style="height:16px"></div>
 ${table}`;
 }
