@@ -258,11 +258,15 @@ export function io(): void {
 }
 
 let previous: Reading | null = null;
+let samplerIteration = 0;
 const theoryShown: Record<string, boolean> = {};
 
 /** The CPU sampler: one iteration per tick of the plan (see samplerTicks). */
 export function sampleStats(data: SetupData): void {
-  const tick = ticks[exec.scenario.iterationInTest];
+  // The sampler's own count, not k6's iterationInTest: with execution segments (--instances)
+  // that number is spread over the processes and skipped ticks (seen: slots 6 and 8 of 8 never
+  // sampled, and the iterations past the last tick run many times over).
+  const tick = ticks[samplerIteration++];
   if (!tick) {
     if (upstream) lastUsage(upstream);
     return;
