@@ -166,6 +166,8 @@ describe('--instances 2 end to end with InfluxDB', { skip: NO_K6 || influxdSkipR
     // Both processes' slots start together: their setup() ends within 2% of a window.
     assert.match(out, /the load generators started their slots within \d+ ms of each other/);
     assert.match(out, /CPU sampler: samples from instance\(s\) 1 \(expected 1 only\)/);
+    // The sampler went through every tick of the plan once, on one process: each slot was announced.
+    for (let i = 1; i <= 9; i++) assert.match(out, new RegExp(`\\[k6\\] slot ${i}/9 `), `slot ${i}/9`);
     const summary = read<Summary & { source: { instances: string[] } }>(path.join(own, 'summary.json'));
     assert.deepEqual(summary.source.instances, ['1', '2']);
     for (const s of summary.scenarios) {
