@@ -13,11 +13,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ENV, readConfig } from '../k6/lib/config.ts';
-import { runEnv } from '../k6/lib/run-info.ts';
+import { newTestid, runEnv } from '../k6/lib/run-info.ts';
 import { formatTargets, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TAGS, TARGETS, type TargetName } from '../lib/registry.ts';
 import { parseFlags, wholeNumber } from './args.ts';
-import { newTestid } from './k6-run.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The k6 the suite is known to run on (docker/Dockerfile.k6 and CI use the same). */

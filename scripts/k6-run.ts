@@ -32,6 +32,7 @@ import { EXIT, exitCode, failures } from '../k6/lib/checks.ts';
 import { ENV, type Env, type Mode, readConfig, type SuiteConfig } from '../k6/lib/config.ts';
 import type { MixResult } from '../k6/lib/mix.ts';
 import { buildPlan, type Plan } from '../k6/lib/plan.ts';
+import { newTestid } from '../k6/lib/run-info.ts';
 import type { Summary } from '../k6/lib/summary.ts';
 import type { SweepResult } from '../k6/lib/sweep.ts';
 import { INFLUXDB } from '../lib/registry.ts';
@@ -47,9 +48,6 @@ import { MAX_INSTANCES } from './segments.ts';
 import { selfStatsOnDemand } from './self-stats.ts';
 import { findUpstream } from './upstream-url.ts';
 import { writeArtifacts } from './write-artifacts.ts';
-
-export { influxOutput } from './influx-output.ts';
-export { findOnPath, K6_INSTALL_HELP, K6_MISSING_EXIT } from './k6-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = path.join(ROOT, 'dist', 'suite.js');
@@ -208,11 +206,6 @@ function argsEnv(args: Args, base: Env): Record<string, string | undefined> {
   if (args.targets) env[ENV.targets] = args.targets;
   if (args.reference) env[ENV.reference] = args.reference;
   return env;
-}
-
-/** A run id that sorts by time, as k6's testid convention suggests: 20261127-101500. */
-export function newTestid(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
 /**

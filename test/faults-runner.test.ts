@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Summary } from '../k6/lib/summary.ts';
-import { findOnPath } from '../scripts/k6-run.ts';
+import { findOnPath } from '../scripts/k6-process.ts';
 import { startServers } from '../servers/launch.ts';
 import { influxdSkipReason, type RunningInfluxDB, startInfluxDB } from './helpers/influxdb.ts';
 import { spawnRunner } from './helpers/runner.ts';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findOnPath } from '../scripts/k6-run.ts';
+import { findOnPath } from '../scripts/k6-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const k6 = findOnPath('k6');

@@ -18,13 +18,12 @@ import {
   summaryDataFromSamples,
 } from '../k6/lib/from-samples.ts';
 import { buildPlan } from '../k6/lib/plan.ts';
-import { type INSTANCE_TAGS, parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
+import { type INSTANCE_TAGS, newTestid, parseRunEnv, runEnv } from '../k6/lib/run-info.ts';
 import { instancesWithVus, partialSlots, splitVus, startSpread } from '../k6/lib/segmentation.ts';
 import { buildSummary, type Summary } from '../k6/lib/summary.ts';
 import { submetric, thresholdSpecs } from '../k6/lib/thresholds.ts';
 import { quoteIdent, quoteString } from '../lib/influxql.ts';
 import { METRICS, TAGS } from '../lib/registry.ts';
-import { newTestid } from '../scripts/k6-run.ts';
 import { buildReport } from '../scripts/report.ts';
 import { segments } from '../scripts/segments.ts';
 import { influxdSkipReason, type RunningInfluxDB, startInfluxDB } from './helpers/influxdb.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { MixResult } from '../k6/lib/mix.ts';
-import { findOnPath } from '../scripts/k6-run.ts';
+import { findOnPath } from '../scripts/k6-process.ts';
 import { spawnRunner } from './helpers/runner.ts';
 
 const NO_K6 = findOnPath('k6') ? false : 'skipped: k6 is not on PATH (install k6 to run it)';

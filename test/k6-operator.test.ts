@@ -22,7 +22,7 @@ import {
   SCRIPT_FILE,
   testRunName,
 } from '../scripts/k6-operator.ts';
-import { findOnPath } from '../scripts/k6-run.ts';
+import { findOnPath } from '../scripts/k6-process.ts';
 import { resumeAll, waitPaused } from '../scripts/segments.ts';
 import {
   initializerCommand,

@@ -78,6 +78,14 @@ export function runEnv(config: SuiteConfig, instances: number, place?: K6Place):
   return env;
 }
 
+/**
+ * A run id that sorts by time, as k6's testid convention suggests: 20261127-101500. The default
+ * testid of the runner and of k6-operator runs.
+ */
+export function newTestid(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
 export function parseRunEnv(raw: string): Env {
   const value = JSON.parse(raw) as unknown;
   if (typeof value !== 'object' || value === null) throw new Error('run_info config is not an object');
