@@ -40,7 +40,6 @@ export {
   DASHBOARD_UIDS,
   DATASOURCE,
   FIELDS,
-  REFERENCE_OPTIONS,
   SCHEMA_VERSION,
   VARIABLES,
 } from './names.ts';

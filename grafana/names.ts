@@ -25,10 +25,6 @@ export const DASHBOARD_FILES = {
 
 /** The built-in targets the ratio panels cover (fixed field names), in the registry's order. */
 export const BUILTIN_TARGETS: readonly TargetName[] = TARGET_NAMES;
-/** What the `reference` variable offers: the sync built-ins. */
-export const REFERENCE_OPTIONS: readonly TargetName[] = TARGET_NAMES.filter(
-  (n) => TARGETS[n].model === 'sync',
-);
 /** Whose latency speedups the stat panels average (summary.json: async targets only). */
 export const ASYNC_BUILTINS: readonly TargetName[] = TARGET_NAMES.filter((n) => TARGETS[n].model === 'async');
 

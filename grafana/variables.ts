@@ -5,7 +5,7 @@ import type { VariableModel } from '@grafana/schema';
 import { quoteIdent } from '../lib/influxql.ts';
 import { DEFAULT_REFERENCE, METRICS, TAGS } from '../lib/registry.ts';
 import { RUN, SUITE_RUNS } from './influxql.ts';
-import { DATASOURCE, REFERENCE_OPTIONS, VARIABLES } from './names.ts';
+import { DATASOURCE, VARIABLES } from './names.ts';
 
 function queryVariable(
   name: string,
@@ -53,25 +53,17 @@ export function tagVariable(tag: string, label: string, extra: string[] = []): V
   return queryVariable(tag, label, query, true, 1);
 }
 
-/** The sync target every ratio divides by: a custom variable over the sync built-ins. */
+/**
+ * The sync target every ratio divides by: any sync server of the selected run, a user's own
+ * (black-box) service included, by the `model` tag its samples carry; single-select, the
+ * registry's reference by default (Grafana keeps it when the run has it, else takes the first).
+ */
 function referenceVariable(): VariableModel {
-  const options = REFERENCE_OPTIONS.map((name) => ({
-    text: name,
-    value: name,
-    selected: name === DEFAULT_REFERENCE,
-  }));
-  return {
-    name: VARIABLES.reference,
-    label: 'Reference (sync)',
-    type: 'custom',
-    query: REFERENCE_OPTIONS.join(','),
-    multi: false,
-    includeAll: false,
+  const where = [RUN, `${quoteIdent(TAGS.model)} = 'sync'`].join(' AND ');
+  const query = `SHOW TAG VALUES FROM ${quoteIdent(METRICS.ioCompleted)} WITH KEY = ${quoteIdent(TAGS.server)} WHERE ${where}`;
+  return Object.assign(queryVariable(VARIABLES.reference, 'Reference (sync)', query, false, 1), {
     current: { selected: true, text: DEFAULT_REFERENCE, value: DEFAULT_REFERENCE },
-    options,
-    hide: 0,
-    skipUrlSync: false,
-  } as VariableModel;
+  });
 }
 
 /** The speedup and CPU dashboards: suite runs, their scenarios and servers, and the reference. */
