@@ -6,6 +6,8 @@ import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
 import { failures } from './checks.ts';
 import { fmtBytes, fmtLatency, fmtNumber, fmtPercent, fmtSpeedup } from './format.ts';
 import { xmlEscape } from './junit.ts';
+import { renderDecisionHtml } from './render-decision.ts';
+import { renderIoHtml } from './render-io.ts';
 import {
   FIDELITY_P50_TOLERANCE,
   FIDELITY_SPEEDUP_TOLERANCE,
@@ -13,8 +15,6 @@ import {
   SPEEDUP_MIN_FRACTION,
 } from './speedup.ts';
 import type { Summary } from './summary.ts';
-import { renderDecisionHtml } from './render-decision.ts';
-import { renderIoHtml } from './render-io.ts';
 import { barChart } from './svg.ts';
 import { targetColor } from './targets.ts';
 

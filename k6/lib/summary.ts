@@ -13,6 +13,9 @@ import {
 } from '../../lib/registry.ts';
 import { expectedSpeedup, workerSlots } from '../../lib/theory.ts';
 import { cpuMeasuredBy } from './black-box.ts';
+import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
+import type { SuiteConfig } from './config.ts';
+import { buildDecision, type Decision } from './decision.ts';
 import {
   type OpenServerFigures,
   openServerFigures,
@@ -22,13 +25,10 @@ import {
   serverFigures,
   speedupFigures,
 } from './figures.ts';
+import { comparedLoads, type IoTarget, ioFigures, withIo } from './io-usage.ts';
 import { type K6SummaryData, metricValue, readSetup, type SetupData, testRunSeconds } from './k6-data.ts';
 import type { Plan } from './plan.ts';
 import { aggregate } from './speedup.ts';
-import { comparedLoads, type IoTarget, ioFigures, withIo } from './io-usage.ts';
-import { type Check, passed, speedupChecks, thresholdChecks } from './checks.ts';
-import type { SuiteConfig } from './config.ts';
-import { buildDecision, type Decision } from './decision.ts';
 import type { CpuSource } from './targets.ts';
 import type { ThresholdSpec } from './thresholds.ts';
 
@@ -166,7 +166,9 @@ function slotsOf(
 function ioTargets(plan: Plan, targets: readonly TargetInfo[]): Record<string, IoTarget> {
   const out: Record<string, IoTarget> = {};
   for (const t of targets)
-    out[t.name] = Object.assign({}, t, { blackBox: Boolean(plan.targets.find((p) => p.name === t.name)?.request) });
+    out[t.name] = Object.assign({}, t, {
+      blackBox: Boolean(plan.targets.find((p) => p.name === t.name)?.request),
+    });
   return out;
 }
 

@@ -4,10 +4,10 @@
 import { QUEUE_FACTOR_TEXT } from '../../lib/theory.ts';
 import { failures } from './checks.ts';
 import { fmtLatency, fmtNumber, fmtPercent, fmtSpeedup, textTable } from './format.ts';
-import { FIDELITY_P50_TOLERANCE, FIDELITY_SPEEDUP_TOLERANCE } from './speedup.ts';
-import type { Summary } from './summary.ts';
 import { renderDecisionText } from './render-decision.ts';
 import { renderIoText } from './render-io.ts';
+import { FIDELITY_P50_TOLERANCE, FIDELITY_SPEEDUP_TOLERANCE } from './speedup.ts';
+import type { Summary } from './summary.ts';
 
 export function renderTable(summary: Summary): string {
   const names = summary.targets.map((t) => t.name);

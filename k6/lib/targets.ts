@@ -21,8 +21,8 @@ import {
   type TargetName,
 } from '../../lib/registry.ts';
 import { blackBoxTarget, parseHeader } from './black-box.ts';
-import { escapeValue, positiveInt, TARGETS_ENV, unescapeValue } from './target-values.ts';
 import { withPool } from './target-pool.ts';
+import { escapeValue, positiveInt, TARGETS_ENV, unescapeValue } from './target-values.ts';
 
 /** How a target's CPU and RSS are read, as the summary says it. */
 export type CpuSource = '/stats' | 'process tree' | 'not measured';
