@@ -14,9 +14,9 @@ import {
   usagePath,
 } from '../k6/lib/io-usage.ts';
 import { buildPlan, type Slot } from '../k6/lib/plan.ts';
+import { renderReport } from '../k6/lib/report.ts';
 import { runEnv } from '../k6/lib/run-info.ts';
 import { buildSummary, type K6Metric, type K6SummaryData } from '../k6/lib/summary.ts';
-import { renderReport } from '../k6/lib/report.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { formatTargets, parseTargets } from '../k6/lib/targets.ts';
 import { p95BoundMs, slotKeys, thresholdSpecs } from '../k6/lib/thresholds.ts';
