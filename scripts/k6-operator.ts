@@ -17,6 +17,7 @@ import { newTestid, runEnv } from '../k6/lib/run-info.ts';
 import { formatTargets, type Target } from '../k6/lib/targets.ts';
 import { INFLUXDB, TAGS, TARGETS, type TargetName } from '../lib/registry.ts';
 import { parseFlags, wholeNumber } from './args.ts';
+import { withRequestFiles } from './request-files.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The k6 the suite is known to run on (docker/Dockerfile.k6 and CI use the same). */
@@ -120,11 +121,13 @@ export function operatorEnv(
   testid: string,
   parallelism: number,
 ): { env: Record<string, string>; targets: Target[] } {
-  const targets = clusterTargets(readConfig(processEnv).targets, processEnv);
+  // Request files are read here, as the runner does: the pods have only the bundle.
+  const targets = clusterTargets(withRequestFiles(readConfig(processEnv).targets, processEnv), processEnv);
   const config = readConfig(
     Object.assign({}, processEnv, { [ENV.targets]: formatTargets(targets), [ENV.testid]: testid }),
   );
-  const env = Object.assign(runEnv(config, parallelism), { [ENV.testid]: testid });
+  // With a place, header values stay in TARGETS: every runner pod sends them.
+  const env = runEnv(config, parallelism, { testid, resultsDir: config.resultsDir });
   // The runner pods cannot reach a self-stats URL on this machine.
   delete env[ENV.selfStatsUrl];
   return { env, targets };

@@ -27,7 +27,6 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FILES, summaryArtifacts } from '../k6/lib/artifacts.ts';
-import { readRequestFiles } from '../k6/lib/black-box.ts';
 import { EXIT, exitCode, failures } from '../k6/lib/checks.ts';
 import { ENV, type Env, type Mode, readConfig, type SuiteConfig } from '../k6/lib/config.ts';
 import type { MixResult } from '../k6/lib/mix.ts';
@@ -41,6 +40,7 @@ import { parseFlags, wholeNumber } from './args.ts';
 import { influxOutput } from './influx-output.ts';
 import { type K6Launch, runOne, runSplit } from './k6-instances.ts';
 import { findOnPath, K6_INSTALL_HELP, K6_MISSING_EXIT, k6Version } from './k6-process.ts';
+import { withRequestFiles } from './request-files.ts';
 import { guardRun, type RunGuard, signalExit } from './run-guard.ts';
 import { fail, fmtDuration, log } from './run-log.ts';
 import { ensureServers, readyTargets, withReadyTargets } from './run-servers.ts';
@@ -248,11 +248,7 @@ async function main(): Promise<number> {
   const env = argsEnv(args, process.env);
   env[ENV.k6Version] = version;
   const selected = readConfig(env); // fail fast on a bad option, before anything starts
-  // body=@file and headers=@file are read here (k6 cannot), relative to where npm was run.
-  const cwd = process.env.INIT_CWD ?? process.cwd();
-  const chosen = selected.targets.map((t) =>
-    readRequestFiles(t, (file) => readFileSync(path.resolve(cwd, file), 'utf8')),
-  );
+  const chosen = withRequestFiles(selected.targets);
 
   log('building dist/suite.js');
   const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });

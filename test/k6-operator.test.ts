@@ -105,6 +105,21 @@ describe('k6-operator manifests', () => {
     assert.match(given ?? '', /;framework=Legacy "v1" \$\$\(K6_INFLUXDB_TAGS_AS_FIELDS\) app$/);
   });
 
+  it('give a black-box target its body file’s contents and its header values, which the pods send', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'k6-operator-body-'));
+    try {
+      writeFileSync(path.join(dir, 'ask.json'), '{"question":"why, then?"}');
+      const own =
+        'gw=http://gw:9001;model=async;path=/ask;body=@ask.json;header=Authorization: Bearer s3cret';
+      const { env } = operatorEnv({ TARGETS: own, INIT_CWD: dir }, '20261130-054000', 2);
+      const [target] = readConfig({ TARGETS: env.TARGETS }).targets;
+      assert.equal(target?.request?.body, '{"question":"why, then?"}');
+      assert.deepEqual(target?.request?.headers, [['Authorization', 'Bearer s3cret']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('double every `$` for the kubelet, which gives each back as written', () => {
     const args = k6Args(
       { A: 'x$(HOME)y', B: '$$ and $' },
