@@ -45,5 +45,7 @@ export const FIELDS = {
   reference: 'reference',
   latency: (target: string) => `${target} latency`,
   completed: (target: string) => `${target} completed`,
+  window: (target: string) => `${target} window`,
+  rate: (target: string) => `${target} req/s`,
   cpuMs: (target: string) => `${target} cpu ms`,
 } as const;

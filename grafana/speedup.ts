@@ -117,7 +117,7 @@ const latencySpeedup: PanelSpec = {
 
 const throughputSpeedup: PanelSpec = {
   title: 'Throughput speedup over the reference, by scenario',
-  description: `How many more requests does each target complete than the reference (${REFERENCE})? /io responses completed inside the measurement window (${METRICS.ioCompleted}) by the target divided by the reference’s, beside the theory. Every target of a scenario gets the same window, so this is the ratio of requests per second. ${BUILTIN_NOTE}`,
+  description: `How many more requests per second does each target complete than the reference (${REFERENCE})? /io responses completed inside the measurement window (${METRICS.ioCompleted}) over that window's length (${METRICS.slotWindowSeconds}: each slot is sized from its own target), the target's divided by the reference's, beside the theory. ${BUILTIN_NOTE}`,
   type: 'barchart',
   unit: 'suffix:×',
   decimals: 2,
@@ -141,13 +141,30 @@ const throughputSpeedup: PanelSpec = {
       FIELDS.completed,
       true,
     ),
+    referenceByScenario(
+      'window_reference',
+      'last("value")',
+      METRICS.slotWindowSeconds,
+      [],
+      FIELDS.window(FIELDS.reference),
+    ),
+    ...perTargetByScenario(
+      'window_',
+      BUILTIN_TARGETS,
+      'last("value")',
+      METRICS.slotWindowSeconds,
+      [],
+      FIELDS.window,
+      true,
+    ),
     theoryTarget(),
   ],
   transformations: [
     joinOnScenario(),
-    ...BUILTIN_TARGETS.map((target) =>
-      divide(FIELDS.completed(target), FIELDS.completed(FIELDS.reference), target),
+    ...[FIELDS.reference, ...BUILTIN_TARGETS].map((target) =>
+      divide(FIELDS.completed(target), FIELDS.window(target), FIELDS.rate(target)),
     ),
+    ...BUILTIN_TARGETS.map((target) => divide(FIELDS.rate(target), FIELDS.rate(FIELDS.reference), target)),
     ...keepOnly([FIELDS.scenario, ...BUILTIN_TARGETS, FIELDS.theory]),
   ],
 };

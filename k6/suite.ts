@@ -14,7 +14,7 @@ import { k6Duration, k6Scenarios, slotTags } from './lib/executors.ts';
 import { ioUsageSpecs } from './lib/io-usage.ts';
 import { machineReadableRequested, readSummaryData } from './lib/k6-summary-data.ts';
 import { buildMix } from './lib/mix.ts';
-import { buildPlan } from './lib/plan.ts';
+import { buildPlan, windowSeconds } from './lib/plan.ts';
 import {
   answered,
   countEvents,
@@ -68,6 +68,7 @@ const ioCompleted = new Counter(METRICS.ioCompleted);
 const cpuPercent = new Trend(METRICS.serverCpuPercent);
 const cpuSeconds = new Counter(METRICS.serverCpuSeconds);
 const rssBytes = new Trend(METRICS.serverRssBytes);
+const windowLength = new Gauge(METRICS.slotWindowSeconds);
 const inFlight = new Trend(METRICS.serverInFlight);
 const theory = new Gauge(METRICS.theorySpeedup);
 const syncDrained = new Rate(SUITE_METRICS.syncDrained);
@@ -317,6 +318,7 @@ export function sampleStats(data: SetupData): void {
   if (config.sweep.selfStatsUrl && (tick.kind === 'window-start' || tick.kind === 'window-end')) {
     sampleGenerator(tick.kind, tags);
   }
+  if (tick.kind === 'window-end') windowLength.add(windowSeconds(slot), tags);
   const stats = res ? parseStats(res.body) : null;
   if (!stats) return;
   const reading: Reading = { tick, stats, atMs: Date.now() };

@@ -18,6 +18,12 @@ export const METRICS = {
   serverCpuSeconds: 'server_cpu_seconds',
   /** Trend: resident set size of the server (all processes), bytes. */
   serverRssBytes: 'server_rss_bytes',
+  /**
+   * Gauge: the length of a slot's measurement window in seconds, once per slot at its end.
+   * Each slot is sized from its own target, so requests per second in InfluxDB are
+   * io_completed / this, per slot; a ratio of counts alone would compare unequal windows.
+   */
+  slotWindowSeconds: 'slot_window_seconds',
   /** Trend: requests in flight (and, on the sync server, connections queued for a worker). */
   serverInFlight: 'server_in_flight',
   /** Gauge: the theory's expected speedup (lib/theory.ts) for the scenario, so dashboards can draw it. */

@@ -21,7 +21,7 @@ import { buildSummary, type K6SummaryData, type Summary } from '../k6/lib/summar
 import { buildSweep } from '../k6/lib/sweep.ts';
 import { renderTable } from '../k6/lib/table.ts';
 import { thresholdSpecs } from '../k6/lib/thresholds.ts';
-import { recordedSmokePlan } from './helpers/recorded-plan.ts';
+import { recordedInfluxPlan, recordedSmokePlan } from './helpers/recorded-plan.ts';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 const readJson = <T>(name: string): T => JSON.parse(readFileSync(fixture(name), 'utf8')) as T;
@@ -86,13 +86,9 @@ describe('golden outputs from recorded k6 data', () => {
       .toString('utf8')
       .split('\n');
     const points = lines.map(parseLine).filter((p) => p !== null);
-    const config = readConfig({
-      SYNC_WORKERS: '2',
-      TIME_SCALE: '0.1',
-      SLOT_SECONDS: '30',
-      TESTID: '20261127-040815',
-    });
-    const plan = recordedSmokePlan();
+    // The recording's own run (test/grafana-influx.test.ts, RECORD_INFLUX_FIXTURE=1) and its plan.
+    const config = readConfig({ SYNC_WORKERS: '2', TIME_SCALE: '0.1', TESTID: '20261127-040815' });
+    const plan = recordedInfluxPlan();
     const specs = thresholdSpecs(plan);
     const { data, samples } = await summaryDataFromSamples(
       specs,

@@ -23,6 +23,7 @@ import {
   type Transformation,
   VARIABLES,
 } from '../grafana/dashboards.ts';
+import { FIELDS } from '../grafana/names.ts';
 import { MIN_SLOT_CYCLES } from '../k6/lib/plan.ts';
 import {
   DEFAULT_REFERENCE,
@@ -233,11 +234,21 @@ describe('dashboards', () => {
     assert.ok(ratioPanels.length >= 5, 'the stat, speedup and CPU-per-request panels');
     for (const panel of ratioPanels) {
       const transformations = (panel.transformations ?? []) as Transformation[];
-      const ratios = transformations.flatMap((t) =>
+      const binary = transformations.flatMap((t) =>
         t.id === 'calculateField' && t.options.mode === 'binary' ? [t.options.alias] : [],
       );
+      // Requests per second per target (count over its own window) are intermediate fields.
+      const rates = binary.filter((a) => /^.+ req\/s$/.test(a));
+      const ratios = binary.filter((a) => !rates.includes(a));
       const stat = panel.type === 'stat';
       assert.deepEqual(ratios, stat ? ASYNC_BUILTINS : BUILTIN_TARGETS, panel.title);
+      if (rates.length > 0) {
+        assert.deepEqual(
+          rates,
+          [FIELDS.reference, ...BUILTIN_TARGETS].map((t) => FIELDS.rate(t)),
+          `${panel.title}: every count over its own window`,
+        );
+      }
       for (const target of targetsOf(panel)) {
         const server = /"server" = '([^']+)'/.exec(target.query)?.[1];
         const reference = target.query.includes(`"server" =~ /^$${VARIABLES.reference}$/`);

@@ -37,6 +37,8 @@ import {
   type StatCalc,
   VARIABLES,
 } from '../grafana/dashboards.ts';
+import { readConfig } from '../k6/lib/config.ts';
+import { buildPlan } from '../k6/lib/plan.ts';
 import { quoteIdent, quoteString } from '../lib/influxql.ts';
 import {
   DEFAULT_REFERENCE,
@@ -66,6 +68,7 @@ import {
   type RunningInfluxDB,
   startInfluxDB,
 } from './helpers/influxdb.ts';
+import { RECORDED_INFLUX_PLAN } from './helpers/recorded-plan.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MEASURE: Phase = 'measure';
@@ -85,6 +88,7 @@ const RECORDED = [
   METRICS.streamTtft,
   METRICS.streamTokens,
   METRICS.sweepK6CpuPercent,
+  METRICS.slotWindowSeconds,
 ];
 
 /** The run id the recorded fixture gets (it predates the testid tag). */
@@ -168,6 +172,11 @@ async function liveRun(influx: RunningInfluxDB): Promise<Run> {
       mkdirSync(join(root, 'test/fixtures'), { recursive: true });
       writeFileSync(FIXTURE_LP, gzipSync(`${lines.join('\n')}\n`, { level: 9 }));
       writeFileSync(FIXTURE_SUMMARY, summaryText);
+      // The plan the recording was made with: recorded samples are read with their windows.
+      const plan = buildPlan(
+        readConfig({ SYNC_WORKERS: process.env.SYNC_WORKERS || '2', TIME_SCALE: '0.1' }),
+      );
+      writeFileSync(RECORDED_INFLUX_PLAN, `${JSON.stringify(plan, null, 2)}\n`);
     }
     const range = await dataRange(influx, JSON.parse(summaryText).testid);
     assert.ok(range.from + PADDING_MS >= started - 1000, 'the data is this run’s');
