@@ -8,6 +8,7 @@ import {
   MAX_SCALED_DEMAND_PER_SECOND,
   MIN_GAP_SECONDS,
   MIN_SLOT_CYCLES,
+  MIN_WINDOW_REQUESTS,
   type Plan,
   scaledDelay,
   slotEnd,
@@ -146,10 +147,28 @@ describe('slot plan', () => {
     assert.equal(scaledDelay({ vus: 50, delaySeconds: 0.01 }, 1), 0.01);
   });
 
-  it('plans the default run in under 7 minutes and five targets in under 11 at W = 2', () => {
+  it('plans the default run in under 7 minutes and five targets in under 12 at W = 2', () => {
     assert.ok(plan().totalSeconds <= 7 * 60, `${plan().totalSeconds} s`);
     const five = plan({ TARGETS: 'express,flask,koa,fastify,quart' }).totalSeconds;
-    assert.ok(five <= 11 * 60, `${five} s`);
+    assert.ok(five <= 12 * 60, `${five} s`);
+  });
+
+  it('gives every closed window at least MIN_WINDOW_REQUESTS requests over its clients (scaled)', () => {
+    for (const scale of [1, 0.1]) {
+      for (const slot of plan({ TIME_SCALE: String(scale) }).slots.filter((s) => s.kind === 'closed')) {
+        const spec = SCENARIOS.find((s) => s.name === slot.scenario);
+        assert.ok(spec);
+        const requests = (windowSeconds(slot) / (slot.serviceSeconds ?? slot.delaySeconds)) * slot.vus;
+        const wanted =
+          (MIN_WINDOW_REQUESTS * scale * spec.delaySeconds) / (slot.serviceSeconds ?? slot.delaySeconds);
+        assert.ok(requests >= Math.min(wanted, MIN_WINDOW_REQUESTS) - 1e-6, `${slot.id}: ${requests}`);
+      }
+    }
+    // Baseline at scale 1: one client, 0.5 s delays, 50 of them: a 25 s window.
+    assert.equal(
+      windowSeconds(plan().slots.find((s) => s.id === 'baseline_koa') as Plan['slots'][number]),
+      25,
+    );
   });
 
   it('scales delays, warm-ups and slot lengths with TIME_SCALE and keeps their ratios', () => {

@@ -119,6 +119,12 @@ export const MAX_SCALED_DEMAND_PER_SECOND = 500;
  */
 export const MIN_SCALED_DELAY_SECONDS = 0.1;
 /**
+ * Requests a closed slot's window holds at least, over all its clients (before the time scale).
+ * A client completes a whole number of requests in a window, so its rate is off by up to one
+ * request: 50 keeps a lone client (baseline) within about 2%.
+ */
+export const MIN_WINDOW_REQUESTS = 50;
+/**
  * Margins and gaps are one second at scale 1 and shrink with the time scale, but never below
  * these floors: connection set-up, scheduling and the 2-core machine's jitter do not shrink.
  */
@@ -204,9 +210,12 @@ function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSec
     const workers = plannedWorkers(target, cfg);
     const own = model === 'sync' ? cycleSeconds(spec.vus, service, workers) : service;
     const warmup = WARMUP_CYCLES * own;
-    // A whole number of service times: every worker (or client) completes the same count of
-    // requests in the window whatever its phase, so throughput carries no rounding error.
-    const windowed = Math.max(cfg.slotSeconds * s, MIN_SLOT_CYCLES * own) - warmup;
+    // A whole number of service times, and enough requests: each of the N clients completes
+    // window/d of them, one more or less by its phase and the overhead's drift, so a slot of one
+    // client needs about MIN_WINDOW_REQUESTS delays before its rate is good to a percent or two.
+    // Scaled with the time scale (at scale 1 the smoke's would add a minute it does not need).
+    const enough = (MIN_WINDOW_REQUESTS * meanServiceSeconds(spec) * s) / spec.vus;
+    const windowed = Math.max(cfg.slotSeconds * s - warmup, (MIN_SLOT_CYCLES - WARMUP_CYCLES) * own, enough);
     const duration = warmup + Math.ceil(windowed / service - 1e-6) * service;
     // At the slot end the sync server still holds up to N requests, the last of which
     // answers one of its cycles later; the async server answers all of them one delay later.
