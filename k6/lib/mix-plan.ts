@@ -120,7 +120,11 @@ export function mixSlots(cfg: SuiteConfig, skipped: SkippedPoint[]): Omit<Slot, 
         // machine left express's backlog of 200 ms requests into the next slot), so two.
         gracefulStopSeconds: ms(2 * cycle + margin),
         gapSeconds: ms(scaled(GAP_SECONDS, s, MIN_GAP_SECONDS)),
-        timeoutSeconds: ms(CLOSED_TIMEOUT_CYCLES * cycle + Math.max(margin, 10 * d)),
+        // Twice the suite's cycles: one event loop serving 20 CPU-bound requests on a crowded
+        // machine let a few wait past 3 cycles + 1 s (koa at c = 50-200 ms, p95 up to 1.6
+        // cycles), and a timed-out request is lost from the throughput while the server still
+        // computes it.
+        timeoutSeconds: ms(2 * CLOSED_TIMEOUT_CYCLES * cycle + Math.max(margin, 10 * d)),
       });
     }
   }
