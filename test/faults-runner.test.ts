@@ -174,3 +174,78 @@ describe('a deliberately broken set-up: an upstream that adds 100 ms to every wa
     }
   });
 });
+
+describe('a sync server that handles two requests per worker', { skip: noK6 }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k6-twice-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails k6:smoke on the speedup check, naming scenario, server and figures', {
+    timeout: 180_000,
+  }, async () => {
+    // Express with 4 workers behind a proxy whose /health says 2: a sync server that serves
+    // twice the requests its W allows, so the async servers' measured speedup is half the theory.
+    const servers = await startServers({
+      ports: { upstream: 0, express: 0, koa: 0, fastify: 0 },
+      only: ['upstream', 'express', 'koa', 'fastify'],
+      syncWorkers: 4,
+      quiet: true,
+    });
+    const express = new URL(servers.urls.express);
+    const proxy = http.createServer((req, res) => {
+      const upstream = http.request(
+        {
+          host: express.hostname,
+          port: express.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (answer) => {
+          if (req.url !== '/health') {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            return;
+          }
+          let body = '';
+          answer.setEncoding('utf8').on('data', (t: string) => {
+            body += t;
+          });
+          answer.on('end', () => {
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify(Object.assign(JSON.parse(body), { workers: 2 })));
+          });
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const run = spawnRunner(['--smoke', '--scenarios', 'medium'], {
+        RESULTS_DIR: dir,
+        EXPRESS_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        KOA_URL: servers.urls.koa,
+        FASTIFY_URL: servers.urls.fastify,
+        INFLUXDB_URL: 'http://127.0.0.1:1/k6',
+        SYNC_WORKERS: '2',
+        TIME_SCALE: '',
+      });
+      const code = await run.exited;
+      const out = run.output();
+      assert.notEqual(code, 0, out.slice(-3000));
+      for (const server of ['koa', 'fastify']) {
+        assert.match(
+          out,
+          new RegExp(
+            `FAIL medium/${server}: (latency|throughput) speedup [\\d.]+x < 0\\.80 × theory 5\\.00x`,
+          ),
+        );
+      }
+      const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+      assert.equal(summary.passed, false);
+    } finally {
+      proxy.close();
+      await servers.stop();
+    }
+  });
+});

@@ -156,6 +156,10 @@ describe('--instances 2 end to end with InfluxDB', { skip: NO_K6 || influxdSkipR
       RESULTS_DIR: own,
       INFLUXDB_URL: influx.k6Url,
       TESTID: 'e2e-two',
+      // 3 s slots at a tenth: the start-spread allowance, 2% of the shortest window, is then
+      // 58 ms (12 s slots would give an async window of 1.1 s, 22 ms, which two processes' setup()
+      // can miss on a busy machine without anything being wrong).
+      SLOT_SECONDS: '30',
     });
     const code = await run.exited;
     const out = run.output();
