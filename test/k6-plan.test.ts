@@ -153,7 +153,7 @@ describe('slot plan', () => {
     assert.ok(five <= 12 * 60, `${five} s`);
   });
 
-  it('gives every closed window at least MIN_WINDOW_REQUESTS requests over its clients (scaled)', () => {
+  it('gives every closed window at least MIN_WINDOW_REQUESTS requests (scaled)', () => {
     for (const scale of [1, 0.1]) {
       for (const slot of plan({ TIME_SCALE: String(scale) }).slots.filter((s) => s.kind === 'closed')) {
         const spec = SCENARIOS.find((s) => s.name === slot.scenario);

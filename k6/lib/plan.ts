@@ -125,12 +125,13 @@ export const MIN_SCALED_DELAY_SECONDS = 0.1;
  */
 export const MIN_WINDOW_REQUESTS = 50;
 /**
- * Margins and gaps are one second at scale 1 and shrink with the time scale, but never below
+ * Margins and gaps are half a second at scale 1 and shrink with the time scale, but never below
  * these floors: connection set-up, scheduling and the 2-core machine's jitter do not shrink.
+ * The smoke runs on the floors (its drain checks pass), so half a second is ample at scale 1.
  */
-export const MARGIN_SECONDS = 1;
+export const MARGIN_SECONDS = 0.5;
 export const MIN_MARGIN_SECONDS = 0.25;
-export const GAP_SECONDS = 1;
+export const GAP_SECONDS = 0.5;
 export const MIN_GAP_SECONDS = 0.2;
 export const SAMPLE_INTERVAL_SECONDS = 1;
 export const MIN_SAMPLE_INTERVAL_SECONDS = 0.25;
@@ -210,11 +211,13 @@ function closedSlots(spec: ScenarioSpec, cfg: SuiteConfig): Omit<Slot, 'startSec
     const workers = plannedWorkers(target, cfg);
     const own = model === 'sync' ? cycleSeconds(spec.vus, service, workers) : service;
     const warmup = WARMUP_CYCLES * own;
-    // A whole number of service times, and enough requests: each of the N clients completes
-    // window/d of them, one more or less by its phase and the overhead's drift, so a slot of one
-    // client needs about MIN_WINDOW_REQUESTS delays before its rate is good to a percent or two.
-    // Scaled with the time scale (at scale 1 the smoke's would add a minute it does not need).
-    const enough = (MIN_WINDOW_REQUESTS * meanServiceSeconds(spec) * s) / spec.vus;
+    // A whole number of service times, and enough requests: each of the requests served at
+    // once (N clients on an async target, min(N, W) workers on a sync one) completes window/d
+    // of them, one more or less by its phase and the overhead's drift, so the window must hold
+    // about MIN_WINDOW_REQUESTS before the rate is good to a percent or two. Scaled with the
+    // time scale (at scale 1 the smoke's would add a minute it does not need).
+    const atOnce = model === 'sync' ? Math.min(spec.vus, workers) : spec.vus;
+    const enough = (MIN_WINDOW_REQUESTS * meanServiceSeconds(spec) * s) / atOnce;
     const windowed = Math.max(cfg.slotSeconds * s - warmup, (MIN_SLOT_CYCLES - WARMUP_CYCLES) * own, enough);
     const duration = warmup + Math.ceil(windowed / service - 1e-6) * service;
     // At the slot end the sync server still holds up to N requests, the last of which
