@@ -98,9 +98,10 @@ describe('targets', () => {
     assert.deepEqual(
       plan.slots.map((s) => [s.server, s.workers, s.gracefulStopSeconds]),
       [
-        ['express', 4, 2.5 + 1],
-        ['flask', 1, 10 + 1],
-        ['koa', 1, 1 + 1],
+        // One cycle (or delay) and the half-second margin of scale 1.
+        ['express', 4, 2.5 + 0.5],
+        ['flask', 1, 10 + 0.5],
+        ['koa', 1, 1 + 0.5],
       ],
     );
     // The p95 bound of each sync slot follows its own W: ceil(10/4)·1 s vs 10·1 s.
