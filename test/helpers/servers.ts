@@ -65,14 +65,18 @@ export interface Reply<T = Record<string, unknown>> {
   ms: number;
 }
 
-/** GET (or another method) on a fresh connection; the body is parsed as JSON when it is JSON. */
+/**
+ * GET (or another method) on a fresh connection, or on `agent`'s kept-alive ones; the body is
+ * parsed as JSON when it is JSON.
+ */
 export function request<T = Record<string, unknown>>(
   url: string,
-  options: { method?: string; body?: string; timeoutMs?: number } = {},
+  options: { method?: string; body?: string; timeoutMs?: number; agent?: http.Agent } = {},
 ): Promise<Reply<T>> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', agent: false }, (res) => {
+    const agent = options.agent ?? false;
+    const req = http.request(url, { method: options.method ?? 'GET', agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
