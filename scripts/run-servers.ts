@@ -8,6 +8,7 @@ import { ENV } from '../k6/lib/config.ts';
 import { isBuiltin, type Target } from '../k6/lib/targets.ts';
 import { TARGETS, type TargetName, UPSTREAM } from '../lib/registry.ts';
 import { checkContract } from './contract.ts';
+import { primeTarget } from './prime.ts';
 import { placeCpu } from './proc-tree.ts';
 import { log } from './run-log.ts';
 import type { SelfStatsOnDemand } from './self-stats.ts';
@@ -106,8 +107,9 @@ export async function ensureServers(
 
 /**
  * Every target must answer the route contract before k6 starts; W comes from /health
- * (a black-box target answers its declared request instead, and W is declared). A target
- * whose CPU nobody reports gets it read from its process tree, served by the self-stats server.
+ * (a black-box target answers its declared request instead, and W is declared). Each contract
+ * target is then warmed up (prime.ts). A target whose CPU nobody reports gets it read from its
+ * process tree, served by the self-stats server.
  */
 export async function readyTargets(
   targets: readonly Target[],
@@ -115,6 +117,7 @@ export async function readyTargets(
   selfStats: SelfStatsOnDemand,
 ): Promise<Target[]> {
   const ready: Target[] = [];
+  const primed: string[] = [];
   for (const t of targets) {
     const { workers, threads } = await checkContract(t);
     if (
@@ -127,6 +130,7 @@ export async function readyTargets(
         `${ENV.syncWorkers}=${requestedWorkers} ignored for ${t.name}: the running server has ${workers} workers`,
       );
     }
+    if (!t.request) primed.push(`${t.name} ${await primeTarget(t, workers * (threads ?? 1))}`);
     let placed = t;
     if (cpuUndecided(t)) {
       const cpu = placeCpu(t, (await selfStats.get()).url);
@@ -136,6 +140,8 @@ export async function readyTargets(
     const sync = Object.assign({}, placed, { workers }, threads ? { threads } : {});
     ready.push(placed.model === 'sync' ? sync : placed);
   }
+  if (primed.length > 0)
+    log(`warmed up (GET /io?delay=0, so no slot pays a process's first requests): ${primed.join(', ')}`);
   return ready;
 }
 

@@ -213,7 +213,7 @@ describe('routes of every built-in target', () => {
             assert.equal(reply.status, 200);
             if (i > 0) times.push(reply.ms); // the first opens the connection
           }
-          const median = times.sort((a, b) => a - b)[5];
+          const median = times.sort((a, b) => a - b)[5] as number;
           assert.ok(
             median < 25,
             `median ${median.toFixed(1)} ms per /health (${times.map((t) => t.toFixed(0))})`,

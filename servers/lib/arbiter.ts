@@ -55,18 +55,31 @@ function couldBeHead(head: Buffer): boolean {
   return HEAD_START.test(text) && !NEVER_IN_A_HEAD.test(text);
 }
 
-/** Primary -> worker. `head` (base64) is what the primary read from the socket before handing it over. */
-export interface ConnMessage {
-  type: 'conn';
-  head: string;
-}
+/**
+ * Primary -> worker: a connection (`head`, base64, is what the primary read from the socket before
+ * handing it over), or a request for the worker's figures now (`report?`, asked of idle workers).
+ */
+export type ToSyncWorker = { type: 'conn'; head: string } | { type: 'report?' };
+type ConnMessage = Extract<ToSyncWorker, { type: 'conn' }>;
 
-/** Worker -> primary: ready at start, done after each connection, with cumulative figures. */
+/**
+ * Worker -> primary, with cumulative figures: ready at start, done after each connection, and
+ * `usage` in answer to `report?` (which changes nothing of its idle state).
+ */
 export interface WorkerReport {
-  type: 'ready' | 'done';
+  type: 'ready' | 'done' | 'usage';
   usage: ProcessUsage;
   served: number;
 }
+
+/**
+ * How long /stats waits for idle workers' fresh figures (they answer in about a millisecond).
+ * A worker's CPU between two reports (V8's background threads go on for seconds after its first
+ * requests: about 0.2 s per worker in the 12 s after) would otherwise be counted only at its next
+ * `done`, in whatever window that falls: the first slot of a run showed express at 12.7-15.8 ms
+ * per request where the next slot showed 4.8 (test/proc-tree.test.ts).
+ */
+const FRESH_REPORT_WAIT_MS = 250;
 
 interface Conn {
   readonly socket: Socket;
@@ -83,6 +96,8 @@ interface WorkerState {
   busy: boolean;
   usage: ProcessUsage;
   served: number;
+  /** Set while /stats waits for this worker's answer to `report?`. */
+  onUsage?: () => void;
 }
 
 export async function runArbiter(server: NodeTargetName, config: ServerConfig): Promise<void> {
@@ -98,6 +113,27 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
   const allReady = new Promise<void>((resolve) => {
     onAllReady = resolve;
   });
+
+  /** Idle workers' figures as of now; a busy worker (blocked in its request) keeps its last `done`. */
+  const freshReports = async (): Promise<void> => {
+    const asked = [...workers.values()].filter((w) => w.ready && !w.busy && w.worker.isConnected());
+    if (asked.length === 0) return;
+    await new Promise<void>((resolve) => {
+      let pending = asked.length;
+      const timer = setTimeout(resolve, FRESH_REPORT_WAIT_MS);
+      for (const w of asked) {
+        w.onUsage = () => {
+          w.onUsage = undefined;
+          if (--pending === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        w.worker.send({ type: 'report?' } satisfies ToSyncWorker);
+      }
+    });
+    for (const w of asked) w.onUsage = undefined;
+  };
 
   const stats = (): StatsBody => {
     let inFlight = 0;
@@ -154,7 +190,9 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
     const [method, target = ''] = requestLine.split(' ');
     const isStats = target.split('?')[0] === '/stats' && target.length <= LIMITS.maxUrlLength;
     if (method === 'GET' && isStats && conn.head.length === headEnd) {
-      conn.socket.end(rawJsonResponse(200, stats()));
+      freshReports().then(() => {
+        if (!conn.socket.destroyed) conn.socket.end(rawJsonResponse(200, stats()));
+      });
       return;
     }
     // Anything else, malformed requests included, is a worker's job (its parser answers 400).
@@ -219,6 +257,12 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
     };
     workers.set(worker.id, state);
     worker.on('message', (msg: WorkerReport) => {
+      if (msg?.type === 'usage') {
+        state.usage = msg.usage;
+        state.served = msg.served;
+        state.onUsage?.();
+        return;
+      }
       if (msg?.type !== 'ready' && msg?.type !== 'done') return;
       state.usage = msg.usage;
       state.served = msg.served;
