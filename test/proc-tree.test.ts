@@ -85,7 +85,7 @@ describe('process tree of a Node cluster (express)', () => {
 describe('express right after its first requests', () => {
   // A fresh server goes on spending CPU for seconds after its first requests, on V8's
   // background threads (measured here: 0.43-0.50 CPU s in the 12 s after, most of it late,
-  // about 0.2 s per worker). The arbiter asks idle workers for their figures at each /stats;
+  // about 0.2 s per worker). The arbiter reads its workers' CPU from /proc at each /stats;
   // counted only at a worker's next request instead, that CPU fell into the first measurement
   // window after the pause: /stats saw 0.107 of the tree's 0.430 s here, and the first slot of
   // a run showed express at 12.7-15.8 ms per request where the slot after it showed 4.8.

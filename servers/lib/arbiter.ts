@@ -29,7 +29,7 @@ import { replaceWorker, stopWorkers } from './cluster.ts';
 import type { ServerConfig } from './config.ts';
 import { rawJsonResponse } from './http.ts';
 import { announce, listenOrFail, onShutdown } from './serve.ts';
-import { type ProcessUsage, type StatsBody, sumProcesses } from './stats.ts';
+import { liveUsage, type ProcessUsage, type StatsBody, sumProcesses } from './stats.ts';
 
 /** Headers must arrive within this time; a client that stalls never reaches a worker. */
 export const HEAD_TIMEOUT_MS = 10_000;
@@ -55,31 +55,18 @@ function couldBeHead(head: Buffer): boolean {
   return HEAD_START.test(text) && !NEVER_IN_A_HEAD.test(text);
 }
 
-/**
- * Primary -> worker: a connection (`head`, base64, is what the primary read from the socket before
- * handing it over), or a request for the worker's figures now (`report?`, asked of idle workers).
- */
-export type ToSyncWorker = { type: 'conn'; head: string } | { type: 'report?' };
-type ConnMessage = Extract<ToSyncWorker, { type: 'conn' }>;
+/** Primary -> worker. `head` (base64) is what the primary read from the socket before handing it over. */
+export interface ConnMessage {
+  type: 'conn';
+  head: string;
+}
 
-/**
- * Worker -> primary, with cumulative figures: ready at start, done after each connection, and
- * `usage` in answer to `report?` (which changes nothing of its idle state).
- */
+/** Worker -> primary: ready at start, done after each connection, with cumulative figures. */
 export interface WorkerReport {
-  type: 'ready' | 'done' | 'usage';
+  type: 'ready' | 'done';
   usage: ProcessUsage;
   served: number;
 }
-
-/**
- * How long /stats waits for idle workers' fresh figures (they answer in about a millisecond).
- * A worker's CPU between two reports (V8's background threads go on for seconds after its first
- * requests: about 0.2 s per worker in the 12 s after) would otherwise be counted only at its next
- * `done`, in whatever window that falls: the first slot of a run showed express at 12.7-15.8 ms
- * per request where the next slot showed 4.8 (test/proc-tree.test.ts).
- */
-const FRESH_REPORT_WAIT_MS = 250;
 
 interface Conn {
   readonly socket: Socket;
@@ -96,8 +83,6 @@ interface WorkerState {
   busy: boolean;
   usage: ProcessUsage;
   served: number;
-  /** Set while /stats waits for this worker's answer to `report?`. */
-  onUsage?: () => void;
 }
 
 export async function runArbiter(server: NodeTargetName, config: ServerConfig): Promise<void> {
@@ -114,25 +99,20 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
     onAllReady = resolve;
   });
 
-  /** Idle workers' figures as of now; a busy worker (blocked in its request) keeps its last `done`. */
-  const freshReports = async (): Promise<void> => {
-    const asked = [...workers.values()].filter((w) => w.ready && !w.busy && w.worker.isConnected());
-    if (asked.length === 0) return;
-    await new Promise<void>((resolve) => {
-      let pending = asked.length;
-      const timer = setTimeout(resolve, FRESH_REPORT_WAIT_MS);
-      for (const w of asked) {
-        w.onUsage = () => {
-          w.onUsage = undefined;
-          if (--pending === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        w.worker.send({ type: 'report?' } satisfies ToSyncWorker);
-      }
-    });
-    for (const w of asked) w.onUsage = undefined;
+  /**
+   * Each worker's figures as of now where /proc can be read, else as of its last report (sent
+   * after each connection). A worker spends CPU between connections too: V8's background threads
+   * go on for seconds after a fresh process's first requests (0.43-0.50 s in the 12 s after, for
+   * two workers). Counted only at each worker's next connection, that CPU fell into the first
+   * measurement window after a pause: a run's first slot showed express at 12.7-15.8 ms per
+   * request where the next showed 4.8 (test/proc-tree.test.ts). Read from /proc the workers
+   * need not be woken: asking idle ones over IPC at each /stats cost them 6 ms of CPU a time.
+   */
+  const current = (w: WorkerState): WorkerState => {
+    const pid = w.worker.process.pid;
+    const live = pid === undefined ? undefined : liveUsage(pid);
+    if (live && live.cpuSeconds >= w.usage.cpuSeconds) w.usage = live;
+    return w;
   };
 
   const stats = (): StatsBody => {
@@ -143,7 +123,7 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
       model: 'sync',
       workers: config.syncWorkers,
       pid: process.pid,
-      ...sumProcesses(workers.values(), dead),
+      ...sumProcesses([...workers.values()].map(current), dead),
       inFlight,
       queued: queue.size,
       uptimeSeconds: process.uptime(),
@@ -190,9 +170,7 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
     const [method, target = ''] = requestLine.split(' ');
     const isStats = target.split('?')[0] === '/stats' && target.length <= LIMITS.maxUrlLength;
     if (method === 'GET' && isStats && conn.head.length === headEnd) {
-      freshReports().then(() => {
-        if (!conn.socket.destroyed) conn.socket.end(rawJsonResponse(200, stats()));
-      });
+      conn.socket.end(rawJsonResponse(200, stats()));
       return;
     }
     // Anything else, malformed requests included, is a worker's job (its parser answers 400).
@@ -257,14 +235,9 @@ export async function runArbiter(server: NodeTargetName, config: ServerConfig): 
     };
     workers.set(worker.id, state);
     worker.on('message', (msg: WorkerReport) => {
-      if (msg?.type === 'usage') {
-        state.usage = msg.usage;
-        state.served = msg.served;
-        state.onUsage?.();
-        return;
-      }
       if (msg?.type !== 'ready' && msg?.type !== 'done') return;
-      state.usage = msg.usage;
+      // Never below what /stats already counted from /proc (a report can be older than that read).
+      state.usage = { ...msg.usage, cpuSeconds: Math.max(msg.usage.cpuSeconds, state.usage.cpuSeconds) };
       state.served = msg.served;
       state.ready = true;
       state.busy = false;

@@ -2,6 +2,7 @@
 // samples into CPU seconds per slot, so every figure here is cumulative or instantaneous,
 // never averaged.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { Model, NodeTargetName } from '../../lib/registry.ts';
 
@@ -31,6 +32,27 @@ export interface ProcessUsage {
 export function processUsage(): ProcessUsage {
   const cpu = process.cpuUsage();
   return { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
+}
+
+/**
+ * Another process's usage as of now, read from /proc (Linux): the CPU time of each of its live
+ * threads (`schedstat`, in nanoseconds, the clock getrusage's figures come from) and its VmRSS.
+ * Undefined where /proc cannot be read (another OS): the caller keeps the process's last report.
+ * A thread that has exited is no longer listed, so this can fall below an earlier report: the
+ * caller keeps the larger.
+ */
+export function liveUsage(pid: number): ProcessUsage | undefined {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    if (!Number.isFinite(ns) || !Number.isFinite(kib)) return undefined;
+    return { cpuSeconds: ns / 1e9, rssBytes: kib * 1024 };
+  } catch {
+    return undefined; // not Linux, or the process is gone (its last report stands)
+  }
 }
 
 /** What one process of a cluster last reported: its usage and the responses it completed. */

@@ -3,7 +3,7 @@
 
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { HEAD_TIMEOUT_MS, type ToSyncWorker, type WorkerReport } from './arbiter.ts';
+import { type ConnMessage, HEAD_TIMEOUT_MS, type WorkerReport } from './arbiter.ts';
 import { processUsage, type RequestCounter } from './stats.ts';
 
 /**
@@ -23,9 +23,7 @@ export async function runSyncWorker(
   // A request has started: the head timeout below no longer applies, whatever the wait.
   server.on('request', (req) => req.socket.setTimeout(0));
 
-  process.on('message', (msg: ToSyncWorker, handle: unknown) => {
-    // Only an idle worker is asked (a busy one is blocked in its request until it says done).
-    if (msg?.type === 'report?') return report('usage');
+  process.on('message', (msg: ConnMessage, handle: unknown) => {
     if (msg?.type !== 'conn') return;
     // Node sends the message alone when the socket closed just before it left the primary: say
     // done at once, or the primary would count this worker busy forever.
