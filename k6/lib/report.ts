@@ -180,7 +180,7 @@ export function renderReport(summary: Summary, extra = ''): string {
     ),
     card(
       'Server CPU per request',
-      "CPU seconds (user + system, every process of the server) in the window ÷ responses completed in it; labels in ms. At low request rates the idle cost of the server's processes dominates.",
+      "CPU seconds (user + system, every process of the server) in the window ÷ responses completed in it; labels in ms. At low request rates what a server spends each second whatever its load (its timers, the sampler's own /stats reads) weighs more on each request.",
       barChart({
         title: 'CPU milliseconds per request',
         categories: cats,
