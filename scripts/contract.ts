@@ -27,7 +27,8 @@ async function get(
   return { status: res.status, body, text };
 }
 
-const describe = (err: unknown): string => {
+/** A failed fetch in a few words: its system error code (ECONNREFUSED) or its message. */
+export const describe = (err: unknown): string => {
   const e = err as { cause?: { code?: string }; message?: string };
   return e?.cause?.code ?? e?.message ?? String(err);
 };

@@ -9,6 +9,7 @@
 // (a real API behind it) or change data. Its first slot carries its warm-up; docs/targets.md says so.
 
 import type { Target } from '../k6/lib/targets.ts';
+import { describe } from './contract.ts';
 
 /** Requests per process (per concurrent slot of the target): enough for V8 to tier up. */
 export const PRIME_PER_SLOT = 50;
@@ -32,8 +33,7 @@ export async function primeTarget(target: Target, slots: number): Promise<number
       await res.arrayBuffer();
       status = res.status;
     } catch (err) {
-      const e = err as { cause?: { code?: string }; message?: string };
-      status = e.cause?.code ?? e.message ?? String(err);
+      status = describe(err);
     }
     if (status !== 200) throw new Error(`${target.name}: warming up with GET /io?delay=0 failed (${status})`);
   };

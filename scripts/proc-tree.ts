@@ -14,6 +14,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { cpuUndecided } from '../k6/lib/black-box.ts';
 import type { Target } from '../k6/lib/targets.ts';
+import { procRssBytes } from '../servers/lib/stats.ts';
 
 /** Kernel clock ticks per second (USER_HZ): 100 on every Linux build this runs on. */
 export const TICKS = 100;
@@ -148,14 +149,8 @@ function allStats(): Map<number, ProcStat> {
   return out;
 }
 
-function rssBytes(pid: number): number {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0; // a zombie has no VmRSS line
-  } catch {
-    return 0;
-  }
-}
+/** A zombie has no VmRSS line, a process gone has no file: 0 for either. */
+const rssBytes = (pid: number): number => procRssBytes(pid) ?? 0;
 
 /** The owners found for a port last time: the fd scan is the slow part, the owners rarely change. */
 const ownersByPort = new Map<number, { key: string; owners: number[] }>();

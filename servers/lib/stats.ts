@@ -34,6 +34,16 @@ export function processUsage(): ProcessUsage {
   return { cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() };
 }
 
+/** A process's resident set from /proc/<pid>/status; undefined when unreadable (no /proc, gone, a zombie). */
+export function procRssBytes(pid: number): number | undefined {
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Another process's usage as of now, read from /proc (Linux): the CPU time of each of its live
  * threads (`schedstat`, in nanoseconds, the clock getrusage's figures come from) and its VmRSS.
@@ -47,9 +57,9 @@ export function liveUsage(pid: number): ProcessUsage | undefined {
     for (const task of readdirSync(`/proc/${pid}/task`)) {
       ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
     }
-    const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    if (!Number.isFinite(ns) || !Number.isFinite(kib)) return undefined;
-    return { cpuSeconds: ns / 1e9, rssBytes: kib * 1024 };
+    const rssBytes = procRssBytes(pid);
+    if (!Number.isFinite(ns) || rssBytes === undefined) return undefined;
+    return { cpuSeconds: ns / 1e9, rssBytes };
   } catch {
     return undefined; // not Linux, or the process is gone (its last report stands)
   }
